@@ -1,0 +1,50 @@
+// What every recurrent layer shares: the input projection before the time loop and the
+// whole-sequence products after BPTT (as cuDNN does, not one outer product per step).
+// Key: T time, B batch, I input width, G gate rows (4H LSTM, 3H GRU, H RNN), R recurrent
+// width (H, or P with a projection). Pointers are byte addresses, strides count f32.
+import { f32_gemm_nt, f32_gemm_nn } from '../kernels/gemm';
+import { f32_add_bias, f32_colsum } from '../kernels/elementwise';
+
+/** gates (T·B, G) = X (T·B, I) · W_ihᵀ (+ b_ih) (+ b_hh); a bias pointer of 0 means none. */
+export function input_projection(TB: i32, I: i32, G: i32, x: usize, ldx: i32, w_ih: usize,
+                                 b_ih: usize, b_hh: usize, gates: usize): void {
+  f32_gemm_nt(TB, G, I, x, ldx, w_ih, I, gates, G, 0);
+  if (b_ih) f32_add_bias(TB, G, b_ih, gates, G);
+  if (b_hh) f32_add_bias(TB, G, b_hh, gates, G);
+}
+
+/** Time index of sequence step s: forward runs t = 0…T-1, reverse runs t = T-1…0. */
+// @ts-ignore: decorator
+@inline export function time_at(s: i32, T: i32, reverse: i32): i32 {
+  return reverse ? T - 1 - s : s;
+}
+
+/**
+ * After BPTT, with dgx (T·B, G) the gradients of the input-side pre-activations:
+ *   dX (T·B, I) += dgx · W_ih;  dW_ih (G, I) += dgxᵀ · X;  db_ih += Σ rows of dgx.
+ */
+export function input_grads(TB: i32, I: i32, G: i32, dgx: usize, x: usize, ldx: i32, w_ih: usize,
+                            dx: usize, lddx: i32, dw_ih: usize, db_ih: usize): void {
+  f32_gemm_nn(TB, I, G, dgx, G, 1, w_ih, I, dx, lddx, 1);
+  f32_gemm_nn(G, I, TB, dgx, 1, G, x, ldx, dw_ih, I, 1);
+  if (db_ih) f32_colsum(TB, G, dgx, G, db_ih);
+}
+
+/**
+ * dW_hh (G, R) += Σ_t dgh_tᵀ · h_prev(t), as two products: the T-1 steps whose h_prev is the
+ * output row of the neighbouring step (out rows share one stride ldo), and the first step,
+ * whose h_prev is h0. Also db_hh += Σ rows of dgh.
+ */
+export function recurrent_grads(T: i32, B: i32, G: i32, R: i32, reverse: i32, dgh: usize,
+                                h0: usize, out: usize, ldo: i32, dw_hh: usize, db_hh: usize): void {
+  const rowB = (<usize>B * <usize>G) << 2;      // bytes of one time step of dgh
+  const outB = (<usize>B * <usize>ldo) << 2;    // bytes of one time step of out
+  const K = (T - 1) * B;
+  if (K > 0) {
+    if (reverse) f32_gemm_nn(G, R, K, dgh, 1, G, out + outB, ldo, dw_hh, R, 1);
+    else f32_gemm_nn(G, R, K, dgh + rowB, 1, G, out, ldo, dw_hh, R, 1);
+  }
+  const first = reverse ? dgh + <usize>(T - 1) * rowB : dgh;
+  f32_gemm_nn(G, R, B, first, 1, G, h0, R, dw_hh, R, 1);
+  if (db_hh) f32_colsum(T * B, G, dgh, G, db_hh);
+}

@@ -1,0 +1,16 @@
+// The module's exports: kernels, their scalar twins, and the whole-sequence layers.
+// Memory is imported (env.memory); the TypeScript side owns allocation above heap_base().
+
+export * from './kernels/gemm';
+export * from './kernels/activations';
+export * from './kernels/elementwise';
+export * from './kernels/gates';
+export * from './ref/index';
+export * from './cells/lstm';
+export * from './cells/gru';
+export * from './cells/rnn';
+
+/** First byte the host allocator may use (after the module's static data). */
+export function heap_base(): usize {
+  return __heap_base;
+}
