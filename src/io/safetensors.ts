@@ -163,7 +163,7 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsFil
  * insertion order, 8-byte aligned header (the JSON is padded with spaces so the data starts at
  * a multiple of 8).
  */
-export function writeSafetensors(tensors: Record<string, Tensor32>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(tensors: Record<string, { shape: readonly number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
   if (!isPlainObject(tensors)) fail('tensors must be an object of { shape, data }');
   const header: [string, unknown][] = [];
   if (metadata !== undefined) {

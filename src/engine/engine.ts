@@ -1,0 +1,136 @@
+// Loading the WASM module and the one engine every model shares.
+// The module imports its memory (env.memory) so a threaded build can later hand the same
+// shared memory to workers; typed-array views are rebuilt whenever the buffer changed
+// (memory.grow detaches the old ArrayBuffer), never cached across a grow.
+import { StateError } from '../errors.js';
+import { Heap } from './heap.js';
+import { KERNEL_NAMES, type Kernels, type RefKernels } from './kernels.js';
+
+/** Where the module comes from: a URL or path, its bytes, a compiled module, or a fetch Response. */
+export type WasmSource = URL | string | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response | PromiseLike<Response>;
+
+/** Smallest module using one SIMD instruction (v128.const), for feature detection. */
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,       // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,             // type: () -> v128
+  0x03, 0x02, 0x01, 0x00,                               // function 0 has type 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c,             // code: v128.const
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b, // 16 zero bytes, end
+]);
+
+export function hasSimd(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+export class Engine {
+  readonly kernels: Kernels & RefKernels;
+  readonly heap: Heap;
+  private view = new Float32Array(0);
+
+  constructor(readonly instance: WebAssembly.Instance, readonly memory: WebAssembly.Memory) {
+    const ex = instance.exports as Record<string, unknown>;
+    for (const name of KERNEL_NAMES) {
+      if (typeof ex[name] !== 'function') throw new StateError(`wasm-rnn: the module has no export '${name}' (a build of another version?)`);
+    }
+    this.kernels = ex as unknown as Kernels & RefKernels;
+    this.heap = new Heap(memory, this.kernels.heap_base());
+  }
+
+  /** A Float32Array over all of linear memory, fresh if the memory grew since the last call. */
+  get f32(): Float32Array {
+    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  /** Allocate n floats; returns the byte address. */
+  alloc(n: number): number {
+    return this.heap.alloc(n * 4);
+  }
+
+  release(ptr: number): void {
+    this.heap.release(ptr);
+  }
+
+  /** Copy `data` into memory at byte address ptr. */
+  write(ptr: number, data: ArrayLike<number>): void {
+    this.f32.set(data, ptr >>> 2);
+  }
+
+  /** A copy of n floats at byte address ptr. */
+  read(ptr: number, n: number): Float32Array {
+    return this.f32.slice(ptr >>> 2, (ptr >>> 2) + n);
+  }
+
+  zero(ptr: number, n: number): void {
+    this.f32.fill(0, ptr >>> 2, (ptr >>> 2) + n);
+  }
+}
+
+let defaultEngine: Engine | undefined;
+let loading: Promise<Engine> | undefined;
+
+/**
+ * Load the engine (once per process; later calls return the same engine). With no argument the
+ * module is read from `build/wasm-rnn.wasm` next to the package (file system in Node, fetch
+ * elsewhere). Pass bytes or a compiled `WebAssembly.Module` where compiling or fetching is not
+ * allowed (Cloudflare workerd forbids compiling from bytes).
+ */
+export function init(source?: WasmSource): Promise<Engine> {
+  if (defaultEngine) return Promise.resolve(defaultEngine);
+  loading ??= createEngine(source).then(
+    (e) => (defaultEngine = e),
+    (err) => { loading = undefined; throw err; },
+  );
+  return loading;
+}
+
+/** The engine `init()` loaded; models use it when not given one. */
+export function getEngine(): Engine {
+  if (!defaultEngine) throw new StateError('wasm-rnn: call `await init()` before creating models');
+  return defaultEngine;
+}
+
+/** A fresh, independent engine (its own module instance and memory). */
+export async function createEngine(source?: WasmSource): Promise<Engine> {
+  if (!hasSimd()) {
+    throw new StateError('wasm-rnn: this runtime does not support WebAssembly SIMD (the "simd128" feature), which the engine requires');
+  }
+  const module = await compile(source ?? new URL('../../build/wasm-rnn.wasm', import.meta.url));
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return new Engine(instance, memory);
+}
+
+async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source as BufferSource);
+  if (typeof source === 'string' || source instanceof URL) {
+    const url = typeof source === 'string' ? toUrl(source) : source;
+    let bytes: ArrayBuffer | Uint8Array;
+    try {
+      if (url.protocol === 'file:') {
+        const fs = await import('node:fs/promises');
+        bytes = await fs.readFile(url);
+      } else {
+        const res = await fetch(url);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        bytes = await res.arrayBuffer();
+      }
+    } catch (err) {
+      throw new StateError(`wasm-rnn: cannot load the engine module from ${url.href} (${(err as Error).message}); ` +
+        'pass its bytes or a WebAssembly.Module to init() instead');
+    }
+    return WebAssembly.compile(bytes as BufferSource);
+  }
+  const res = await source;
+  if (!res.ok) throw new StateError(`wasm-rnn: fetching the engine module failed: HTTP ${res.status} ${res.url}`);
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+function toUrl(s: string): URL {
+  try {
+    return new URL(s);
+  } catch {
+    return new URL(s, typeof location === 'object' ? location.href : `file://${process.cwd()}/`);
+  }
+}

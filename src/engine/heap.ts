@@ -1,0 +1,89 @@
+// The host-side allocator over the module's linear memory. Kernels never allocate: every
+// buffer a model uses (parameters, gradients, saved activations, scratch) is a block from here.
+// First fit over an address-ordered free list, 16-byte aligned, neighbours coalesced on free;
+// the memory grows in whole pages when no free block fits.
+
+const ALIGN = 16;
+const PAGE = 65536;
+
+interface Block { ptr: number; size: number }
+
+export class Heap {
+  private free: Block[] = [];
+  private used = new Map<number, number>(); // ptr → size
+  private top: number;                      // first byte never handed out
+
+  constructor(private readonly memory: WebAssembly.Memory, base: number) {
+    this.top = align(Math.max(base, ALIGN));
+  }
+
+  /** Bytes currently allocated. */
+  get bytesInUse(): number {
+    let n = 0;
+    for (const s of this.used.values()) n += s;
+    return n;
+  }
+
+  /** Size of linear memory in bytes. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** A block of at least `bytes` bytes (zero-filled is NOT guaranteed). Returns its address. */
+  alloc(bytes: number): number {
+    const size = align(Math.max(bytes, ALIGN));
+    for (let i = 0; i < this.free.length; i++) {
+      const b = this.free[i];
+      if (b.size < size) continue;
+      const ptr = b.ptr;
+      if (b.size === size) this.free.splice(i, 1);
+      else { b.ptr += size; b.size -= size; }
+      this.used.set(ptr, size);
+      return ptr;
+    }
+    const ptr = this.top;
+    const end = ptr + size;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      try {
+        this.memory.grow(pages);
+      } catch {
+        throw new RangeError(`wasm-rnn: cannot grow WebAssembly memory to ${end} bytes (${bytes} requested)`);
+      }
+    }
+    this.top = end;
+    this.used.set(ptr, size);
+    return ptr;
+  }
+
+  /** Give a block back. Freeing an unknown address is a bug and throws. */
+  release(ptr: number): void {
+    const size = this.used.get(ptr);
+    if (size === undefined) throw new Error(`wasm-rnn: release of unknown block ${ptr}`);
+    this.used.delete(ptr);
+    // Insert in address order, then merge with the neighbours.
+    let i = 0;
+    while (i < this.free.length && this.free[i].ptr < ptr) i++;
+    this.free.splice(i, 0, { ptr, size });
+    if (i + 1 < this.free.length && ptr + size === this.free[i + 1].ptr) {
+      this.free[i].size += this.free[i + 1].size;
+      this.free.splice(i + 1, 1);
+    }
+    if (i > 0 && this.free[i - 1].ptr + this.free[i - 1].size === ptr) {
+      this.free[i - 1].size += this.free[i].size;
+      this.free.splice(i, 1);
+      i--;
+    }
+    // A free block at the very top goes back to the bump region.
+    const last = this.free[this.free.length - 1];
+    if (last && last.ptr + last.size === this.top) {
+      this.top = last.ptr;
+      this.free.pop();
+    }
+  }
+}
+
+function align(n: number): number {
+  return (n + ALIGN - 1) & ~(ALIGN - 1);
+}

@@ -1,0 +1,365 @@
+// RNN, LSTM and GRU layers shaped like torch.nn: same options, same parameter names, shapes and
+// gate orders, same tensor layouts. The loop over time runs inside WASM: one call per layer and
+// direction per sequence, forward and backward.
+//
+// Key: T time, B batch, I input, H hidden, P projection (LSTM only), R = P || H the width of h,
+// G gate rows (H RNN, 4H LSTM, 3H GRU), L layers, D directions.
+import { getEngine, type Engine } from '../engine/engine.js';
+import { ShapeError, StateError } from '../errors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { nextSeed, Rng } from '../random.js';
+import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
+import { Arena } from './arena.js';
+import { ParameterStore, type ParamSpec } from './params.js';
+
+export type RecurrentKind = 'RNN' | 'LSTM' | 'GRU';
+
+export interface RecurrentOptions {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  bidirectional?: boolean;
+  /** Seed of the default initialisation U(-1/√H, 1/√H). */
+  seed?: number;
+  engine?: Engine;
+}
+export interface LSTMOptions extends RecurrentOptions { projSize?: number }
+export interface RNNOptions extends RecurrentOptions { nonlinearity?: 'tanh' | 'relu' }
+
+export interface RecurrentConfig {
+  readonly kind: RecurrentKind;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly bidirectional: boolean;
+  readonly projSize: number;
+  readonly nonlinearity: 'tanh' | 'relu';
+}
+
+export interface RecurrentState { h0?: TensorLike; c0?: TensorLike }
+export interface ForwardResult { output: Tensor; hN: Tensor; cN?: Tensor }
+export interface BackwardGrads { dOutput: TensorLike; dhN?: TensorLike; dcN?: TensorLike }
+export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
+
+const GATES: Record<RecurrentKind, number> = { RNN: 1, LSTM: 4, GRU: 3 };
+
+/** What a forward leaves for backward. */
+interface Pending { T: number; B: number; unbatched: boolean }
+
+export class Recurrent {
+  readonly config: RecurrentConfig;
+  readonly engine: Engine;
+  readonly params: ParameterStore;
+  private readonly fwd: Arena;
+  private readonly bwd: Arena;
+  private pending: Pending | null = null;
+  private disposed = false;
+
+  constructor(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOptions & RNNOptions>) {
+    this.config = resolveConfig(kind, o);
+    this.engine = o.engine ?? getEngine();
+    this.params = new ParameterStore(this.engine, paramSpecs(this.config));
+    this.fwd = new Arena(this.engine);
+    this.bwd = new Arena(this.engine);
+    this.resetParameters(o.seed ?? nextSeed());
+  }
+
+  get numDirections(): number { return this.config.bidirectional ? 2 : 1; }
+  /** Width of h: projSize when projecting, else hiddenSize. */
+  get outputSize(): number { return this.config.projSize || this.config.hiddenSize; }
+
+  /** PyTorch's default initialisation: every parameter ~ U(-1/√H, 1/√H), seeded. */
+  resetParameters(seed: number): void {
+    this.live();
+    const rng = new Rng(seed);
+    const k = 1 / Math.sqrt(this.config.hiddenSize);
+    const record: Record<string, Tensor> = {};
+    for (const s of this.params.slices) {
+      const data = new Float32Array(s.size);
+      for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-k, k);
+      record[s.name] = new Tensor(data, s.shape);
+    }
+    this.params.load(record);
+  }
+
+  /**
+   * Run the whole sequence. x is (T, B, I), or (B, T, I) with batchFirst, or unbatched (T, I).
+   * Returns output (T, B, D·R) (or (B, T, D·R)), hN (D·L, B, R) and, for LSTM, cN (D·L, B, H).
+   * Saves what backward needs.
+   */
+  forward(input: TensorLike, state: RecurrentState = {}): ForwardResult {
+    this.live();
+    const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst } = this.config;
+    const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H;
+    const name = `${kind}.forward`;
+    const x = Tensor.from(input, `${name}: input`);
+    const unbatched = x.shape.length === 2;
+    if (x.shape.length !== 3 && !unbatched) {
+      throw new ShapeError(`${name}: input must be 3-D (${batchFirst ? 'B, T' : 'T, B'}, ${I}) or 2-D (T, ${I}), got [${x.shape.join(', ')}]`);
+    }
+    const T = unbatched ? x.shape[0] : batchFirst ? x.shape[1] : x.shape[0];
+    const B = unbatched ? 1 : batchFirst ? x.shape[0] : x.shape[1];
+    if (x.shape[x.shape.length - 1] !== I) {
+      throw new ShapeError(`${name}: input has ${x.shape[x.shape.length - 1]} features, expected inputSize = ${I}`);
+    }
+    if (T < 1 || B < 1) throw new ShapeError(`${name}: input needs at least one time step and one sequence, got [${x.shape.join(', ')}]`);
+    assertFinite(x.data, `${name}: input`);
+    const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
+    const h0 = state.h0 === undefined ? null : Tensor.from(state.h0, `${name}: h0`);
+    const c0 = state.c0 === undefined ? null : Tensor.from(state.c0, `${name}: c0`);
+    if (c0 && kind !== 'LSTM') throw new ShapeError(`${name}: c0 is only for LSTM`);
+    if (h0) { assertShape(h0.shape, stateShape(R), `${name}: h0`); assertFinite(h0.data, `${name}: h0`); }
+    if (c0) { assertShape(c0.shape, stateShape(H), `${name}: c0`); assertFinite(c0.data, `${name}: c0`); }
+
+    this.ensureForwardArena(T, B);
+    this.pending = null;
+    const e = this.engine, a = this.fwd, k = e.kernels;
+    writeTB(e, a.at('x'), x.data, T, B, I, batchFirst && !unbatched);
+    if (h0) e.write(a.at('h0'), h0.data); else e.zero(a.at('h0'), D * L * B * R);
+    if (kind === 'LSTM') { if (c0) e.write(a.at('c0'), c0.data); else e.zero(a.at('c0'), D * L * B * H); }
+
+    for (let l = 0; l < L; l++) {
+      const xin = l === 0 ? a.at('x') : a.at(`out${l - 1}`), ldx = l === 0 ? I : D * R, inW = ldx;
+      for (let d = 0; d < D; d++) {
+        const sfx = suffix(l, d), ld = l * D + d;
+        const out = a.at(`out${l}`) + d * R * 4, ldo = D * R;
+        const w_ih = this.params.addr(`weight_ih${sfx}`), w_hh = this.params.addr(`weight_hh${sfx}`);
+        const b_ih = this.params.addr(`bias_ih${sfx}`), b_hh = this.params.addr(`bias_hh${sfx}`);
+        const h0p = a.at('h0') + ld * B * R * 4, hNp = a.at('hN') + ld * B * R * 4;
+        if (kind === 'LSTM') {
+          const P = this.config.projSize;
+          k.lstm_seq_forward(T, B, inW, H, P, d, xin, ldx, w_ih, w_hh, b_ih, b_hh, this.params.addr(`weight_hr${sfx}`),
+            h0p, a.at('c0') + ld * B * H * 4, out, ldo, hNp, a.at('cN') + ld * B * H * 4,
+            a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0);
+        } else if (kind === 'GRU') {
+          k.gru_seq_forward(T, B, inW, H, d, xin, ldx, w_ih, w_hh, b_ih, b_hh, h0p, out, ldo, hNp,
+            a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'));
+        } else {
+          k.rnn_seq_forward(T, B, inW, H, d, this.config.nonlinearity === 'relu' ? 1 : 0, xin, ldx,
+            w_ih, w_hh, b_ih, b_hh, h0p, out, ldo, hNp, a.at('pre'));
+        }
+      }
+      void G;
+    }
+    this.pending = { T, B, unbatched };
+    const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
+    const output = new Tensor(readTB(e, a.at(`out${L - 1}`), T, B, D * R, batchFirst && !unbatched), outShape);
+    const hN = new Tensor(e.read(a.at('hN'), D * L * B * R), stateShape(R));
+    const res: ForwardResult = { output, hN };
+    if (kind === 'LSTM') res.cN = new Tensor(e.read(a.at('cN'), D * L * B * H), stateShape(H));
+    return res;
+  }
+
+  /**
+   * Backpropagate through the last forward: given ∂L/∂output (and optionally ∂L/∂hN, ∂L/∂cN),
+   * return ∂L/∂input, ∂L/∂h0 (and ∂L/∂c0), and add the parameter gradients into `gradients()`.
+   * Each forward can be backpropagated once.
+   */
+  backward(grads: BackwardGrads): BackwardResult {
+    this.live();
+    const p = this.pending;
+    const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst, projSize: P } = this.config;
+    const name = `${kind}.backward`;
+    if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
+    const { T, B, unbatched } = p;
+    const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H;
+    const bf = batchFirst && !unbatched;
+    const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
+    const dOut = Tensor.from(grads.dOutput, `${name}: dOutput`);
+    assertShape(dOut.shape, unbatched ? [T, D * R] : bf ? [B, T, D * R] : [T, B, D * R], `${name}: dOutput`);
+    assertFinite(dOut.data, `${name}: dOutput`);
+    const dhN = grads.dhN === undefined ? null : Tensor.from(grads.dhN, `${name}: dhN`);
+    const dcN = grads.dcN === undefined ? null : Tensor.from(grads.dcN, `${name}: dcN`);
+    if (dcN && kind !== 'LSTM') throw new ShapeError(`${name}: dcN is only for LSTM`);
+    if (dhN) { assertShape(dhN.shape, stateShape(R), `${name}: dhN`); assertFinite(dhN.data, `${name}: dhN`); }
+    if (dcN) { assertShape(dcN.shape, stateShape(H), `${name}: dcN`); assertFinite(dcN.data, `${name}: dcN`); }
+
+    this.ensureBackwardArena(T, B);
+    const e = this.engine, a = this.fwd, b = this.bwd, k = e.kernels;
+    writeTB(e, b.at('dout'), dOut.data, T, B, D * R, bf);
+    if (dhN) e.write(b.at('dhN'), dhN.data);
+    if (dcN) e.write(b.at('dcN'), dcN.data);
+
+    for (let l = L - 1; l >= 0; l--) {
+      const inW = l === 0 ? I : D * R;
+      const xin = l === 0 ? a.at('x') : a.at(`out${l - 1}`);
+      const dx = b.at(`dx${l}`);
+      e.zero(dx, T * B * inW);
+      const doutL = l === L - 1 ? b.at('dout') : b.at(`dx${l + 1}`);
+      for (let d = 0; d < D; d++) {
+        const sfx = suffix(l, d), ld = l * D + d;
+        const out = a.at(`out${l}`) + d * R * 4, ldo = D * R, dout = doutL + d * R * 4;
+        const pa = (n: string) => this.params.addr(`${n}${sfx}`), ga = (n: string) => this.params.gradAddr(`${n}${sfx}`);
+        const h0p = a.at('h0') + ld * B * R * 4, dh0 = b.at('dh0') + ld * B * R * 4;
+        const dhNp = dhN ? b.at('dhN') + ld * B * R * 4 : 0;
+        if (kind === 'LSTM') {
+          k.lstm_seq_backward(T, B, inW, H, P, d, xin, inW, pa('weight_ih'), pa('weight_hh'), pa('weight_hr'),
+            h0p, a.at('c0') + ld * B * H * 4, out, ldo, a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0,
+            dout, ldo, dhNp, dcN ? b.at('dcN') + ld * B * H * 4 : 0, dx, inW, dh0, b.at('dc0') + ld * B * H * 4,
+            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), ga('weight_hr'),
+            b.at('dg'), P ? b.at('dhs') : 0, P ? b.at('dhpre') : 0);
+        } else if (kind === 'GRU') {
+          k.gru_seq_backward(T, B, inW, H, d, xin, inW, pa('weight_ih'), pa('weight_hh'), h0p, out, ldo,
+            a.at(`g${ld}`), a.at(`hn${ld}`), dout, ldo, dhNp, dx, inW, dh0,
+            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), b.at('dg2'));
+        } else {
+          k.rnn_seq_backward(T, B, inW, H, d, this.config.nonlinearity === 'relu' ? 1 : 0, xin, inW,
+            pa('weight_ih'), pa('weight_hh'), h0p, out, ldo, dout, ldo, dhNp, dx, inW, dh0,
+            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'));
+        }
+      }
+    }
+    void G;
+    this.pending = null;
+    const inShape = unbatched ? [T, I] : bf ? [B, T, I] : [T, B, I];
+    const res: BackwardResult = {
+      dInput: new Tensor(readTB(e, b.at('dx0'), T, B, I, bf), inShape),
+      dh0: new Tensor(e.read(b.at('dh0'), D * L * B * R), stateShape(R)),
+    };
+    if (kind === 'LSTM') res.dc0 = new Tensor(e.read(b.at('dc0'), D * L * B * H), stateShape(H));
+    return res;
+  }
+
+  /** Copies of the parameters, by PyTorch state_dict name. */
+  stateDict(): Record<string, Tensor> { this.live(); return this.params.stateDict(); }
+  /** Load parameters by name (validated first; nothing changes on error). */
+  loadStateDict(record: Record<string, TensorLike>, opts: { strict?: boolean } = {}): void {
+    this.live();
+    this.params.load(record, opts.strict ?? true);
+  }
+  /** Copies of the accumulated parameter gradients, by name. */
+  gradients(): Record<string, Tensor> { this.live(); return this.params.gradients(); }
+  zeroGrad(): void { this.live(); this.params.zeroGrad(); }
+
+  /** Load a PyTorch state_dict saved as `.safetensors` (F32; F16/BF16/F64 converted). */
+  loadSafetensors(bytes: Uint8Array | ArrayBuffer): void {
+    this.loadStateDict(readSafetensors(bytes).tensors);
+  }
+  /** The parameters as a `.safetensors` file (F32), with the config in the metadata. */
+  saveSafetensors(): Uint8Array {
+    return writeSafetensors(this.stateDict(), { format: 'wasm-rnn/1', config: JSON.stringify(this.config) });
+  }
+
+  /** Give the model's memory back to the engine. The model is unusable afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.fwd.release();
+    this.bwd.release();
+    this.params.dispose();
+    this.pending = null;
+    this.disposed = true;
+  }
+
+  private ensureForwardArena(T: number, B: number): void {
+    const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
+    const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
+    const r: [string, number][] = [['x', TB * I], ['h0', D * L * B * R], ['hN', D * L * B * R]];
+    if (kind === 'LSTM') r.push(['c0', D * L * B * H], ['cN', D * L * B * H]);
+    if (kind === 'GRU') r.push(['hg', B * G]);
+    if (kind === 'RNN') r.push(['pre', TB * H]);
+    for (let l = 0; l < L; l++) {
+      r.push([`out${l}`, TB * D * R]);
+      for (let d = 0; d < D; d++) {
+        const ld = l * D + d;
+        if (kind === 'LSTM') { r.push([`g${ld}`, TB * G], [`cs${ld}`, TB * H]); if (P) r.push([`hp${ld}`, TB * H]); }
+        if (kind === 'GRU') r.push([`g${ld}`, TB * G], [`hn${ld}`, TB * H]);
+      }
+    }
+    if (this.fwd.ensure(`${T}x${B}`, r)) this.bwd.release();
+  }
+
+  private ensureBackwardArena(T: number, B: number): void {
+    const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
+    const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
+    const r: [string, number][] = [['dout', TB * D * R], ['dhN', D * L * B * R], ['dh0', D * L * B * R], ['dg', TB * G]];
+    if (kind === 'LSTM') r.push(['dcN', D * L * B * H], ['dc0', D * L * B * H]);
+    if (kind === 'LSTM' && P) r.push(['dhs', TB * P], ['dhpre', B * H]);
+    if (kind === 'GRU') r.push(['dg2', TB * G]);
+    for (let l = 0; l < L; l++) r.push([`dx${l}`, TB * (l === 0 ? I : D * R)]);
+    this.bwd.ensure(`${T}x${B}`, r);
+  }
+
+  private live(): void {
+    if (this.disposed) throw new StateError(`wasm-rnn: this ${this.config.kind} was disposed`);
+  }
+}
+
+export class LSTM extends Recurrent {
+  constructor(options: LSTMOptions) { super('LSTM', options); }
+}
+export class GRU extends Recurrent {
+  constructor(options: RecurrentOptions) { super('GRU', options); }
+}
+export class RNN extends Recurrent {
+  constructor(options: RNNOptions) { super('RNN', options); }
+}
+
+function suffix(l: number, d: number): string {
+  return `_l${l}${d ? '_reverse' : ''}`;
+}
+
+function positiveInt(v: unknown, what: string, min = 1): number {
+  if (!Number.isSafeInteger(v) || (v as number) < min) throw new ShapeError(`${what} must be an integer ≥ ${min}, got ${String(v)}`);
+  return v as number;
+}
+
+function resolveConfig(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOptions & RNNOptions>): RecurrentConfig {
+  if (!o || typeof o !== 'object') throw new ShapeError(`${kind}: options object required ({ inputSize, hiddenSize, … })`);
+  const projSize = o.projSize === undefined ? 0 : positiveInt(o.projSize, `${kind}: projSize`, 0);
+  const hiddenSize = positiveInt(o.hiddenSize, `${kind}: hiddenSize`);
+  if (projSize && kind !== 'LSTM') throw new ShapeError(`${kind}: projSize is only supported for LSTM`);
+  if (projSize >= hiddenSize) throw new ShapeError(`${kind}: projSize (${projSize}) must be smaller than hiddenSize (${hiddenSize})`);
+  const nl = o.nonlinearity ?? 'tanh';
+  if (nl !== 'tanh' && nl !== 'relu') throw new ShapeError(`${kind}: nonlinearity must be 'tanh' or 'relu', got ${String(nl)}`);
+  if (o.nonlinearity !== undefined && kind !== 'RNN') throw new ShapeError(`${kind}: nonlinearity is only for RNN`);
+  return Object.freeze({
+    kind,
+    inputSize: positiveInt(o.inputSize, `${kind}: inputSize`),
+    hiddenSize,
+    numLayers: o.numLayers === undefined ? 1 : positiveInt(o.numLayers, `${kind}: numLayers`),
+    bias: o.bias ?? true,
+    batchFirst: o.batchFirst ?? false,
+    bidirectional: o.bidirectional ?? false,
+    projSize,
+    nonlinearity: nl,
+  });
+}
+
+/** Parameter names and shapes in PyTorch's state_dict order. */
+function paramSpecs(c: RecurrentConfig): ParamSpec[] {
+  const D = c.bidirectional ? 2 : 1, H = c.hiddenSize, R = c.projSize || H, G = GATES[c.kind] * H;
+  const specs: ParamSpec[] = [];
+  for (let l = 0; l < c.numLayers; l++) {
+    for (let d = 0; d < D; d++) {
+      const s = suffix(l, d);
+      specs.push({ name: `weight_ih${s}`, shape: [G, l === 0 ? c.inputSize : D * R] });
+      specs.push({ name: `weight_hh${s}`, shape: [G, R] });
+      if (c.bias) specs.push({ name: `bias_ih${s}`, shape: [G] }, { name: `bias_hh${s}`, shape: [G] });
+      if (c.projSize) specs.push({ name: `weight_hr${s}`, shape: [c.projSize, H] });
+    }
+  }
+  return specs;
+}
+
+/** Copy (T, B, C) data into memory at ptr, transposing from (B, T, C) when batchFirst. */
+function writeTB(e: Engine, ptr: number, src: Float32Array, T: number, B: number, C: number, batchFirst: boolean): void {
+  if (!batchFirst) { e.write(ptr, src); return; }
+  const m = e.f32, base = ptr >>> 2;
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
+    m.set(src.subarray((b * T + t) * C, (b * T + t + 1) * C), base + (t * B + b) * C);
+  }
+}
+
+/** Read (T, B, C) from memory, transposed to (B, T, C) when batchFirst. */
+function readTB(e: Engine, ptr: number, T: number, B: number, C: number, batchFirst: boolean): Float32Array {
+  if (!batchFirst) return e.read(ptr, T * B * C);
+  const m = e.f32, base = ptr >>> 2, out = new Float32Array(T * B * C);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
+    out.set(m.subarray(base + (t * B + b) * C, base + (t * B + b + 1) * C), (b * T + t) * C);
+  }
+  return out;
+}

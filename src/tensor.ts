@@ -1,0 +1,108 @@
+// A minimal dense float32 tensor: row-major data and a shape. Enough to carry inputs,
+// outputs, parameters and gradients across the API in PyTorch's layouts.
+import { NumericError, ShapeError } from './errors.js';
+
+export type NestedArray = number | NestedArray[];
+
+/** Anything the API accepts as a tensor. */
+export type TensorLike = Tensor | { data: ArrayLike<number>; shape: readonly number[] } | NestedArray[];
+
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+
+  constructor(data: Float32Array, shape: readonly number[]) {
+    const n = sizeOf(shape);
+    if (data.length !== n) {
+      throw new ShapeError(`tensor data has ${data.length} values but shape [${shape.join(', ')}] needs ${n}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  static zeros(shape: readonly number[]): Tensor {
+    return new Tensor(new Float32Array(sizeOf(shape)), shape);
+  }
+
+  /** From a Tensor, a `{ data, shape }` record, or nested arrays (rectangular). Always copies. */
+  static from(x: TensorLike, what = 'tensor'): Tensor {
+    if (x instanceof Tensor) return new Tensor(x.data.slice(), x.shape);
+    if (Array.isArray(x)) return fromNested(x, what);
+    if (x && typeof x === 'object' && 'shape' in x && 'data' in x) {
+      const shape = checkShape(x.shape, what);
+      const n = sizeOf(shape);
+      if (x.data.length !== n) {
+        throw new ShapeError(`${what}: data has ${x.data.length} values but shape [${shape.join(', ')}] needs ${n}`);
+      }
+      return new Tensor(Float32Array.from(x.data), shape);
+    }
+    throw new ShapeError(`${what}: expected a Tensor, { data, shape } or nested arrays`);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** Nested arrays, as `torch.Tensor.tolist()`. */
+  toArray(): NestedArray {
+    const rec = (d: number, off: number): NestedArray => {
+      if (d === this.shape.length) return this.data[off];
+      const stride = sizeOf(this.shape.slice(d + 1));
+      return Array.from({ length: this.shape[d] }, (_, i) => rec(d + 1, off + i * stride));
+    };
+    return rec(0, 0);
+  }
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function checkShape(shape: unknown, what: string): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new ShapeError(`${what}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  return shape as number[];
+}
+
+function fromNested(x: NestedArray[], what: string): Tensor {
+  const shape: number[] = [];
+  let probe: NestedArray = x;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+    if (probe === undefined) break;
+  }
+  const data = new Float32Array(sizeOf(shape));
+  let k = 0;
+  const walk = (v: NestedArray, d: number, path: string): void => {
+    if (d === shape.length) {
+      if (typeof v !== 'number') throw new ShapeError(`${what}: expected a number at ${path}, got ${typeof v}`);
+      data[k++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[d]) {
+      throw new ShapeError(`${what}: ragged nested array at ${path || 'top'} (expected length ${shape[d]})`);
+    }
+    v.forEach((c, i) => walk(c, d + 1, `${path}[${i}]`));
+  };
+  walk(x, 0, '');
+  return new Tensor(data, shape);
+}
+
+/** Throw a NumericError naming `what` and the first non-finite position. */
+export function assertFinite(data: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) throw new NumericError(`${what} has a non-finite value (${v}) at flat index ${i}`);
+  }
+}
+
+/** Throw a ShapeError unless `shape` equals `expected`. */
+export function assertShape(shape: readonly number[], expected: readonly number[], what: string): void {
+  if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(`${what}: expected shape [${expected.join(', ')}], got [${shape.join(', ')}]`);
+  }
+}
