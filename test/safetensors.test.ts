@@ -162,6 +162,15 @@ describe('writeSafetensors / readSafetensors round trip', () => {
     shifted.set(file, 1);
     expect([...readSafetensors(shifted.subarray(1)).tensors.x.data]).toEqual([1, -2, 3]);
   });
+
+  it('accepts a Node Buffer inside a larger pool (Buffer#slice does not copy)', () => {
+    const file = writeSafetensors({ x: { shape: [3], data: new Float32Array([1, -2, 3]) }, y: { shape: [1], data: new Float32Array([4]) } });
+    const pool = Buffer.alloc(file.length + 64);
+    pool.set(file, 32);
+    const r = readSafetensors(pool.subarray(32, 32 + file.length));
+    expect([...r.tensors.x.data]).toEqual([1, -2, 3]);
+    expect([...r.tensors.y.data]).toEqual([4]);
+  });
 });
 
 describe('dtype conversion', () => {

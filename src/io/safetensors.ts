@@ -127,6 +127,8 @@ function decode(bytes: Uint8Array, start: number, e: Entry): Float32Array {
 export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsFile {
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   if (!(bytes instanceof Uint8Array)) fail('input must be a Uint8Array or an ArrayBuffer');
+  // A plain view: Node's Buffer (a Uint8Array subclass) has a `slice` that does not copy.
+  bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = dv.getUint32(0, true);

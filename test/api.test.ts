@@ -1,0 +1,224 @@
+// The TypeScript API around the kernels: layouts, errors that leave the model unchanged,
+// memory that stays flat, and .safetensors loading of PyTorch state_dicts.
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  FormatError, GRU, LSTM, NumericError, RNN, ShapeError, StateError, Tensor, readSafetensors, type Engine,
+} from '../src/index.js';
+import { engine, loadFixture, maxAbsDiff, randomArray } from './helpers/engine.js';
+
+let e: Engine;
+beforeAll(async () => { e = await engine(); });
+
+const input = (T: number, B: number, I: number, seed = 1) => new Tensor(randomArray(T * B * I, seed), [T, B, I]);
+
+describe('options and parameters', () => {
+  it('names and shapes parameters exactly as PyTorch', () => {
+    const m = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2, seed: 1 });
+    const shapes = Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) => [k, [...v.shape]]));
+    expect(Object.keys(shapes)).toEqual([
+      'weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_hr_l0',
+      'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse', 'weight_hr_l0_reverse',
+      'weight_ih_l1', 'weight_hh_l1', 'bias_ih_l1', 'bias_hh_l1', 'weight_hr_l1',
+      'weight_ih_l1_reverse', 'weight_hh_l1_reverse', 'bias_ih_l1_reverse', 'bias_hh_l1_reverse', 'weight_hr_l1_reverse',
+    ]);
+    expect(shapes.weight_ih_l0).toEqual([20, 3]);
+    expect(shapes.weight_hh_l0).toEqual([20, 2]);
+    expect(shapes.weight_hr_l0).toEqual([2, 5]);
+    expect(shapes.weight_ih_l1).toEqual([20, 4]);
+    expect(Object.keys(new GRU({ inputSize: 2, hiddenSize: 3, bias: false }).stateDict())).toEqual(['weight_ih_l0', 'weight_hh_l0']);
+  });
+
+  it('initialises like PyTorch: U(-1/√H, 1/√H), seeded and deterministic', () => {
+    const a = new GRU({ inputSize: 4, hiddenSize: 16, seed: 7 }).stateDict();
+    const b = new GRU({ inputSize: 4, hiddenSize: 16, seed: 7 }).stateDict();
+    const c = new GRU({ inputSize: 4, hiddenSize: 16, seed: 8 }).stateDict();
+    const w = a.weight_hh_l0.data;
+    expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(0.25);
+    expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.2);
+    expect(maxAbsDiff(w, b.weight_hh_l0.data)).toBe(0);
+    expect(maxAbsDiff(w, c.weight_hh_l0.data)).toBeGreaterThan(0);
+  });
+
+  it('rejects invalid options with a ShapeError naming the option', () => {
+    expect(() => new LSTM({ inputSize: 3, hiddenSize: 0 })).toThrow(/hiddenSize/);
+    expect(() => new LSTM({ inputSize: 3.5, hiddenSize: 4 })).toThrow(ShapeError);
+    expect(() => new LSTM({ inputSize: 3, hiddenSize: 4, projSize: 4 })).toThrow(/projSize/);
+    expect(() => new GRU({ inputSize: 3, hiddenSize: 4, projSize: 2 } as never)).toThrow(/projSize/);
+    expect(() => new RNN({ inputSize: 3, hiddenSize: 4, nonlinearity: 'sigmoid' as never })).toThrow(/nonlinearity/);
+  });
+});
+
+describe('layouts', () => {
+  it('batchFirst gives the transposed result of the same computation', () => {
+    const a = new LSTM({ inputSize: 3, hiddenSize: 5, bidirectional: true, seed: 3 });
+    const b = new LSTM({ inputSize: 3, hiddenSize: 5, bidirectional: true, batchFirst: true, seed: 3 });
+    const T = 4, B = 3, x = input(T, B, 3);
+    const xb = new Float32Array(T * B * 3);
+    for (let t = 0; t < T; t++) for (let s = 0; s < B; s++) xb.set(x.data.subarray((t * B + s) * 3, (t * B + s + 1) * 3), (s * T + t) * 3);
+    const ra = a.forward(x), rb = b.forward({ data: xb, shape: [B, T, 3] });
+    expect([...rb.output.shape]).toEqual([B, T, 10]);
+    for (let t = 0; t < T; t++) for (let s = 0; s < B; s++) {
+      expect([...rb.output.data.subarray((s * T + t) * 10, (s * T + t + 1) * 10)])
+        .toEqual([...ra.output.data.subarray((t * B + s) * 10, (t * B + s + 1) * 10)]);
+    }
+    expect(maxAbsDiff(ra.hN.data, rb.hN.data)).toBe(0);
+  });
+
+  it('unbatched (T, I) input equals a batch of one', () => {
+    const m = new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, seed: 4 });
+    const x = input(6, 1, 3);
+    const r3 = m.forward(x);
+    const r2 = m.forward({ data: x.data, shape: [6, 3] });
+    expect([...r2.output.shape]).toEqual([6, 5]);
+    expect([...r2.hN.shape]).toEqual([2, 5]);
+    expect(maxAbsDiff(r2.output.data, r3.output.data)).toBe(0);
+    const g = m.backward({ dOutput: { data: randomArray(30, 2), shape: [6, 5] } });
+    expect([...g.dInput.shape]).toEqual([6, 3]);
+  });
+
+  it('accepts nested arrays and accumulates gradients across backward calls', () => {
+    const m = new RNN({ inputSize: 2, hiddenSize: 3, seed: 5 });
+    const x = [[[0.1, -0.2]], [[0.3, 0.4]]];
+    const dOutput = [[[1, 0, -1]], [[0.5, 0.5, 0.5]]];
+    m.forward(x); m.backward({ dOutput });
+    const g1 = m.gradients().weight_hh_l0.data;
+    m.forward(x); m.backward({ dOutput });
+    const g2 = m.gradients().weight_hh_l0.data;
+    expect(maxAbsDiff(g2, g1.map((v) => 2 * v))).toBeLessThan(1e-7);
+    m.zeroGrad();
+    expect(Math.max(...m.gradients().weight_hh_l0.data.map(Math.abs))).toBe(0);
+  });
+});
+
+describe('errors', () => {
+  it('names the expected and the received shape', () => {
+    const m = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2 });
+    expect(() => m.forward(input(4, 2, 4))).toThrow(/4 features, expected inputSize = 3/);
+    expect(() => m.forward({ data: new Float32Array(12), shape: [12] })).toThrow(ShapeError);
+    expect(() => m.forward(input(4, 2, 3), { h0: Tensor.zeros([1, 2, 5]) })).toThrow(/h0: expected shape \[2, 2, 5\], got \[1, 2, 5\]/);
+    expect(() => m.forward(input(4, 2, 3), { c0: Tensor.zeros([2, 3, 5]) })).toThrow(/c0/);
+    expect(() => m.forward([[[1, 2, 3]], [[1, 2]]])).toThrow(/ragged/);
+    expect(() => new GRU({ inputSize: 3, hiddenSize: 5 }).forward(input(2, 1, 3), { c0: Tensor.zeros([1, 1, 5]) })).toThrow(/only for LSTM/);
+  });
+
+  it('rejects NaN and Infinity in inputs and weights', () => {
+    const m = new GRU({ inputSize: 2, hiddenSize: 3 });
+    const x = input(2, 1, 2);
+    x.data[3] = NaN;
+    expect(() => m.forward(x)).toThrow(NumericError);
+    const sd = m.stateDict();
+    const bad = sd.weight_hh_l0.data.slice();
+    bad[5] = Infinity;
+    expect(() => m.loadStateDict({ ...sd, weight_hh_l0: { data: bad, shape: [9, 3] } })).toThrow(/weight_hh_l0.*non-finite/);
+  });
+
+  it('a failed load changes nothing', () => {
+    const m = new LSTM({ inputSize: 2, hiddenSize: 3, seed: 9 });
+    const before = m.stateDict();
+    const other = new LSTM({ inputSize: 2, hiddenSize: 3, seed: 10 }).stateDict();
+    expect(() => m.loadStateDict({ ...other, weight_hh_l0: Tensor.zeros([12, 4]) })).toThrow(/weight_hh_l0'?: expected shape \[12, 3\], got \[12, 4\]/);
+    expect(() => m.loadStateDict({ ...other, extra: Tensor.zeros([1]) })).toThrow(/unexpected: extra/);
+    const { bias_hh_l0: _, ...missing } = other;
+    expect(() => m.loadStateDict(missing)).toThrow(/missing: bias_hh_l0/);
+    const after = m.stateDict();
+    for (const k of Object.keys(before)) expect(maxAbsDiff(after[k].data, before[k].data)).toBe(0);
+    m.loadStateDict(missing, { strict: false }); // non-strict loads what is there
+    expect(maxAbsDiff(m.stateDict().weight_hh_l0.data, other.weight_hh_l0.data)).toBe(0);
+  });
+
+  it('backward needs a forward, once, with matching shapes', () => {
+    const m = new LSTM({ inputSize: 2, hiddenSize: 3 });
+    expect(() => m.backward({ dOutput: Tensor.zeros([2, 1, 3]) })).toThrow(StateError);
+    m.forward(input(2, 1, 2));
+    expect(() => m.backward({ dOutput: Tensor.zeros([2, 1, 4]) })).toThrow(/dOutput: expected shape \[2, 1, 3\]/);
+    m.backward({ dOutput: Tensor.zeros([2, 1, 3]) });
+    expect(() => m.backward({ dOutput: Tensor.zeros([2, 1, 3]) })).toThrow(/each forward allows one backward/);
+  });
+});
+
+describe('memory', () => {
+  it('repeating forward/backward at the same shapes allocates nothing; dispose gives it back', () => {
+    const start = e.heap.bytesInUse;
+    const m = new LSTM({ inputSize: 8, hiddenSize: 13, numLayers: 2, bidirectional: true });
+    const x = input(20, 3, 8);
+    const dOutput = Tensor.zeros([20, 3, 26]);
+    m.forward(x); m.backward({ dOutput });
+    const used = e.heap.bytesInUse, mem = e.heap.memoryBytes;
+    for (let i = 0; i < 20; i++) { m.forward(x); m.backward({ dOutput }); }
+    expect(e.heap.bytesInUse).toBe(used);
+    expect(e.heap.memoryBytes).toBe(mem);
+    m.forward(input(7, 2, 8)); // other shapes: the arena is replaced, not added to
+    m.forward(x);
+    expect(e.heap.bytesInUse).toBeLessThanOrEqual(used);
+    m.dispose();
+    expect(e.heap.bytesInUse).toBe(start);
+    expect(() => m.forward(x)).toThrow(/disposed/);
+  });
+
+  it('rebuilds typed views after the memory grows', () => {
+    const m = new GRU({ inputSize: 3, hiddenSize: 5, seed: 11 });
+    const x = input(5, 2, 3);
+    const first = m.forward(x).output.data;
+    const before = e.heap.memoryBytes;
+    const big = new LSTM({ inputSize: 512, hiddenSize: 512 }); // ~8 MB of parameters and gradients
+    expect(e.heap.memoryBytes).toBeGreaterThan(before);
+    expect(maxAbsDiff(m.forward(x).output.data, first)).toBe(0);
+    big.dispose();
+    m.dispose();
+  });
+});
+
+describe('.safetensors', () => {
+  type T = { shape: number[]; data: number[] };
+  const fx = loadFixture<{ params: Record<string, T>; input: T; h0: T | null; c0: T | null; output: T }>(
+    'parity', 'lstm_proj_bidir_2layer.json');
+  const file = (dt: string) => readFileSync(new URL(`./fixtures/safetensors/lstm_proj_${dt}.safetensors`, import.meta.url));
+  const make = () => new LSTM({ inputSize: 5, hiddenSize: 13, numLayers: 2, bidirectional: true, projSize: 3 });
+
+  it('loads a PyTorch state_dict (F32) and reproduces its output', () => {
+    const m = make();
+    m.loadSafetensors(file('f32'));
+    for (const [k, v] of Object.entries(fx.params)) expect(maxAbsDiff(m.stateDict()[k].data, v.data), k).toBe(0);
+    const state = { ...(fx.h0 ? { h0: fx.h0 } : {}), ...(fx.c0 ? { c0: fx.c0 } : {}) };
+    expect(maxAbsDiff(m.forward(fx.input, state).output.data, fx.output.data)).toBeLessThan(1e-5);
+  });
+
+  it('converts F64 exactly and F16 / BF16 within their precision', () => {
+    for (const [dt, rel] of [['f64', 0], ['f16', 2 ** -11], ['bf16', 2 ** -8]] as const) {
+      const m = make();
+      m.loadSafetensors(file(dt));
+      let changed = 0;
+      for (const [k, v] of Object.entries(fx.params)) {
+        const got = m.stateDict()[k].data;
+        v.data.forEach((w, i) => {
+          expect(Math.abs(got[i] - w), `${dt} ${k}[${i}]`).toBeLessThanOrEqual(rel * Math.abs(w) + 1e-12);
+          if (got[i] !== w) changed++;
+        });
+      }
+      if (rel > 0) expect(changed, `${dt} values were rounded`).toBeGreaterThan(0);
+    }
+  });
+
+  it('round-trips bit-exactly and carries the config', () => {
+    const m = new GRU({ inputSize: 3, hiddenSize: 7, numLayers: 2, seed: 12 });
+    const bytes = m.saveSafetensors();
+    const meta = readSafetensors(bytes).metadata;
+    expect(JSON.parse(meta.config)).toMatchObject({ kind: 'GRU', hiddenSize: 7, numLayers: 2 });
+    const n = new GRU({ inputSize: 3, hiddenSize: 7, numLayers: 2, seed: 13 });
+    n.loadSafetensors(bytes);
+    const a = m.stateDict(), b = n.stateDict();
+    for (const k of Object.keys(a)) expect(Buffer.from(b[k].data.buffer).equals(Buffer.from(a[k].data.buffer))).toBe(true);
+  });
+
+  it('a corrupt or mismatched file is a FormatError and leaves the weights as they were', () => {
+    const m = make();
+    const before = m.stateDict();
+    const good = file('f32');
+    expect(() => m.loadSafetensors(good.subarray(0, good.length - 10))).toThrow(FormatError);
+    const other = new LSTM({ inputSize: 5, hiddenSize: 13, numLayers: 2, projSize: 3 }).saveSafetensors();
+    expect(() => m.loadSafetensors(other)).toThrow(/missing: weight_ih_l0_reverse/);
+    const after = m.stateDict();
+    for (const k of Object.keys(before)) expect(maxAbsDiff(after[k].data, before[k].data)).toBe(0);
+  });
+});
