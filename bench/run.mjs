@@ -318,7 +318,8 @@ if (outFile) {
   ].filter((l) => l !== null).join('\n');
   mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
   writeFileSync(outFile, md);
-  console.log(`wrote ${path.relative(process.cwd(), path.resolve(outFile)) || outFile}`);
+  const rel = path.relative(process.cwd(), path.resolve(outFile));
+  console.log(`wrote ${rel.startsWith('..') ? path.resolve(outFile) : rel}`);
 } else {
   console.log('(filtered run: results file not written; pass --out FILE to write one)');
 }

@@ -48,3 +48,32 @@ export function recurrent_grads(T: i32, B: i32, G: i32, R: i32, reverse: i32, dg
   f32_gemm_nn(G, R, B, first, 1, G, h0, R, dw_hh, R, 1);
   if (db_hh) f32_colsum(T * B, G, dgh, G, db_hh);
 }
+
+// ---- Variable-length batches (PyTorch's pack_padded_sequence semantics) ----
+// lens (B i32, 0 = every row has length T). A row b is padded at step t when t ≥ lens[b]:
+// its state passes through unchanged (forward direction: it keeps h at its own end, so hN is
+// taken there; reverse direction: it keeps h0 until its own last step), and backward gives it
+// no gate gradients, so padded steps add nothing to any weight or input gradient.
+
+/** True if any row is padded at step t. */
+export function any_padded(B: i32, lens: usize, t: i32): bool {
+  if (!lens) return false;
+  for (let b = 0; b < B; b++) if (t >= load<i32>(lens + (<usize>b << 2))) return true;
+  return false;
+}
+
+/** For padded rows at step t: dst row (N wide) = src row. */
+export function copy_padded_rows(B: i32, N: i32, lens: usize, t: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {
+  for (let b = 0; b < B; b++) {
+    if (t < load<i32>(lens + (<usize>b << 2))) continue;
+    memory.copy(dst + ((<usize>b * <usize>ldd) << 2), src + ((<usize>b * <usize>lds) << 2), <usize>N << 2);
+  }
+}
+
+/** For padded rows at step t: dst row (N wide) = 0. */
+export function zero_padded_rows(B: i32, N: i32, lens: usize, t: i32, dst: usize, ldd: i32): void {
+  for (let b = 0; b < B; b++) {
+    if (t < load<i32>(lens + (<usize>b << 2))) continue;
+    memory.fill(dst + ((<usize>b * <usize>ldd) << 2), 0, <usize>N << 2);
+  }
+}

@@ -4,16 +4,17 @@
 import { f32_gemm_nt, f32_gemm_nn } from '../kernels/gemm';
 import { f32_add_bias, f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_gru_step_forward, f32_gru_step_backward } from '../kernels/gates';
-import { input_projection, input_grads, recurrent_grads, time_at } from './common';
+import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
 /**
  * Forward. Saves gates (T,B,3H) = r, z, n and hn (T,B,H) = W_hn h_prev + b_hn.
  * x rows stride ldx; h0 (B,H); out rows stride ldo; hN (B,H). Scratch hg (B,3H).
+ * lens (B i32) or 0: per-row lengths (see common.ts).
  */
 export function gru_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
                                 x: usize, ldx: i32, w_ih: usize, w_hh: usize, b_ih: usize, b_hh: usize,
                                 h0: usize, out: usize, ldo: i32, hN: usize,
-                                gates: usize, hn: usize, hg: usize): void {
+                                gates: usize, hn: usize, hg: usize, lens: usize): void {
   const G = 3 * H;
   const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   input_projection(T * B, I, G, x, ldx, w_ih, b_ih, 0, gates);
@@ -24,6 +25,7 @@ export function gru_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
     f32_gemm_nt(B, G, H, hp, ldhp, w_hh, H, hg, G, 0);
     if (b_hh) f32_add_bias(B, G, b_hh, hg, G);
     f32_gru_step_forward(B, H, gates + t * gB, hg, hp, ldhp, ot, ldo, hn + t * hB);
+    if (any_padded(B, lens, <i32>t)) copy_padded_rows(B, H, lens, <i32>t, hp, ldhp, ot, ldo);
     hp = ot; ldhp = ldo;
   }
   f32_copy_rows(B, H, hp, ldhp, hN, H);
@@ -31,7 +33,8 @@ export function gru_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
 
 /**
  * Backward through time. dout rows stride lddo; dhN (B,H) or 0. Writes dh0 (B,H); adds into dx
- * rows (stride lddx) and the parameter gradients. Scratch dgx, dgh (T,B,3H).
+ * rows (stride lddx) and the parameter gradients. Scratch dgx, dgh (T,B,3H); with lens,
+ * stash (B,H) keeps padded rows' dh aside.
  */
 export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
                                  x: usize, ldx: i32, w_ih: usize, w_hh: usize,
@@ -39,7 +42,7 @@ export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
                                  dout: usize, lddo: i32, dhN: usize,
                                  dx: usize, lddx: i32, dh0: usize,
                                  dw_ih: usize, dw_hh: usize, db_ih: usize, db_hh: usize,
-                                 dgx: usize, dgh: usize): void {
+                                 dgx: usize, dgh: usize, lens: usize, stash: usize): void {
   const G = 3 * H;
   const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2;
   const oB = (<usize>B * <usize>ldo) << 2, dB = (<usize>B * <usize>lddo) << 2;
@@ -49,9 +52,16 @@ export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
     const t = <usize>time_at(s, T, reverse);
     const tp = <usize>time_at(s - 1, T, reverse);
     const hp = s == 0 ? h0 : out + tp * oB, ldhp = s == 0 ? H : ldo;
+    const padded = any_padded(B, lens, <i32>t);
+    if (padded) copy_padded_rows(B, H, lens, <i32>t, dh, H, stash, H);
     f32_add_rows(B, H, dout + t * dB, lddo, dh, H);
     f32_gru_step_backward(B, H, gates + t * gB, hn + t * hB, hp, ldhp, dh, dgx + t * gB, dgh + t * gB);
+    if (padded) {
+      zero_padded_rows(B, G, lens, <i32>t, dgx + t * gB, G);
+      zero_padded_rows(B, G, lens, <i32>t, dgh + t * gB, G);
+    }
     f32_gemm_nn(B, H, G, dgh + t * gB, G, 1, w_hh, H, dh, H, 1);
+    if (padded) copy_padded_rows(B, H, lens, <i32>t, stash, H, dh, H);
   }
   input_grads(T * B, I, G, dgx, x, ldx, w_ih, dx, lddx, dw_ih, db_ih);
   recurrent_grads(T, B, G, H, reverse, dgh, h0, out, ldo, dw_hh, db_hh);

@@ -4,17 +4,18 @@
 import { f32_gemm_nt, f32_gemm_nn } from '../kernels/gemm';
 import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_lstm_step_forward, f32_lstm_step_backward } from '../kernels/gates';
-import { input_projection, input_grads, recurrent_grads, time_at } from './common';
+import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
 /**
  * Forward. Saves for backward: gates (T,B,4H) activations, cs (T,B,H) cell states, and with a
  * projection hpre (T,B,H) = o ⊙ tanh(c). x rows (T·B, I) stride ldx; h0 (B,R), c0 (B,H);
  * out rows (T·B, R) stride ldo (a column slice of a (T,B,D·R) output); hN (B,R), cN (B,H).
+ * lens (B i32) or 0: per-row lengths (see common.ts); padded rows carry their state through.
  */
 export function lstm_seq_forward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
                                  x: usize, ldx: i32, w_ih: usize, w_hh: usize, b_ih: usize, b_hh: usize,
                                  w_hr: usize, h0: usize, c0: usize, out: usize, ldo: i32,
-                                 hN: usize, cN: usize, gates: usize, cs: usize, hpre: usize): void {
+                                 hN: usize, cN: usize, gates: usize, cs: usize, hpre: usize, lens: usize): void {
   const G = 4 * H, R = P ? P : H;
   const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   input_projection(T * B, I, G, x, ldx, w_ih, b_ih, b_hh, gates);
@@ -30,6 +31,10 @@ export function lstm_seq_forward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse
     } else {
       f32_lstm_step_forward(B, H, gt, cp, H, ct, ot, ldo);
     }
+    if (any_padded(B, lens, <i32>t)) {
+      copy_padded_rows(B, R, lens, <i32>t, hp, ldhp, ot, ldo);
+      copy_padded_rows(B, H, lens, <i32>t, cp, H, ct, H);
+    }
     hp = ot; ldhp = ldo; cp = ct;
   }
   f32_copy_rows(B, R, hp, ldhp, hN, R);
@@ -40,7 +45,8 @@ export function lstm_seq_forward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse
  * Backward through time. dout rows (T·B, R) stride lddo; dhN (B,R), dcN (B,H) or 0 for none.
  * Writes dh0 (B,R), dc0 (B,H); adds into dx rows (stride lddx) and the parameter gradients
  * (a bias pointer of 0 means no bias; dw_hr only with a projection).
- * Scratch: dgates (T,B,4H); with a projection dhs (T,B,P) and dhpre (B,H).
+ * Scratch: dgates (T,B,4H); with a projection dhs (T,B,P) and dhpre (B,H); with lens,
+ * stash (B, R + H): padded rows' dh and dc are kept aside and passed through unchanged.
  */
 export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
                                   x: usize, ldx: i32, w_ih: usize, w_hh: usize, w_hr: usize,
@@ -49,7 +55,7 @@ export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, revers
                                   dout: usize, lddo: i32, dhN: usize, dcN: usize,
                                   dx: usize, lddx: i32, dh0: usize, dc0: usize,
                                   dw_ih: usize, dw_hh: usize, db_ih: usize, db_hh: usize, dw_hr: usize,
-                                  dgates: usize, dhs: usize, dhpre: usize): void {
+                                  dgates: usize, dhs: usize, dhpre: usize, lens: usize, stash: usize): void {
   const G = 4 * H, R = P ? P : H;
   const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2;
   const dB = (<usize>B * <usize>lddo) << 2, rB = (<usize>B * <usize>R) << 2;
@@ -62,16 +68,27 @@ export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, revers
     const first = s == 0;
     const tp = <usize>time_at(s - 1, T, reverse);
     const cp = first ? c0 : cs + tp * cB;
+    const padded = any_padded(B, lens, <i32>t);
+    if (padded) {
+      copy_padded_rows(B, R, lens, <i32>t, dh, R, stash, R + H);
+      copy_padded_rows(B, H, lens, <i32>t, dc, H, stash + (<usize>R << 2), R + H);
+    }
     f32_add_rows(B, R, dout + t * dB, lddo, dh, R);
     let dsrc = dh;
     if (P) {
       memory.copy(dhs + t * rB, dh, rB);
+      if (padded) zero_padded_rows(B, P, lens, <i32>t, dhs + t * rB, P);
       f32_gemm_nn(B, H, P, dh, P, 1, w_hr, H, dhpre, H, 0);
       dsrc = dhpre;
     }
     const dgt = dgates + t * gB;
     f32_lstm_step_backward(B, H, gates + t * gB, cs + t * cB, cp, H, dsrc, H, dc, dgt);
+    if (padded) zero_padded_rows(B, G, lens, <i32>t, dgt, G);
     f32_gemm_nn(B, R, G, dgt, G, 1, w_hh, R, dh, R, 0);
+    if (padded) {
+      copy_padded_rows(B, R, lens, <i32>t, stash, R + H, dh, R);
+      copy_padded_rows(B, H, lens, <i32>t, stash + (<usize>R << 2), R + H, dc, H);
+    }
   }
   input_grads(T * B, I, G, dgates, x, ldx, w_ih, dx, lddx, dw_ih, db_ih);
   recurrent_grads(T, B, G, R, reverse, dgates, h0, out, ldo, dw_hh, db_hh);

@@ -4,12 +4,12 @@
 import { f32_gemm_nt, f32_gemm_nn } from '../kernels/gemm';
 import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_rnn_step_forward, f32_rnn_step_backward } from '../kernels/gates';
-import { input_projection, input_grads, recurrent_grads, time_at } from './common';
+import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
-/** Forward. x rows stride ldx; h0 (B,H); out rows stride ldo; hN (B,H). Scratch pre (T,B,H). */
+/** Forward. x rows stride ldx; h0 (B,H); out rows stride ldo; hN (B,H). Scratch pre (T,B,H). lens: see common.ts. */
 export function rnn_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
                                 x: usize, ldx: i32, w_ih: usize, w_hh: usize, b_ih: usize, b_hh: usize,
-                                h0: usize, out: usize, ldo: i32, hN: usize, pre: usize): void {
+                                h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, lens: usize): void {
   const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   input_projection(T * B, I, H, x, ldx, w_ih, b_ih, b_hh, pre);
   let hp = h0, ldhp = H;
@@ -18,26 +18,32 @@ export function rnn_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32, re
     const at = pre + t * hB, ot = out + t * oB;
     f32_gemm_nt(B, H, H, hp, ldhp, w_hh, H, at, H, 1);
     f32_rnn_step_forward(B, H, at, ot, ldo, relu);
+    if (any_padded(B, lens, <i32>t)) copy_padded_rows(B, H, lens, <i32>t, hp, ldhp, ot, ldo);
     hp = ot; ldhp = ldo;
   }
   f32_copy_rows(B, H, hp, ldhp, hN, H);
 }
 
-/** Backward through time; the saved state is the output itself. Scratch da (T,B,H). */
+/** Backward through time; the saved state is the output itself. Scratch da (T,B,H); stash (B,H) with lens. */
 export function rnn_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
                                  x: usize, ldx: i32, w_ih: usize, w_hh: usize,
                                  h0: usize, out: usize, ldo: i32,
                                  dout: usize, lddo: i32, dhN: usize,
                                  dx: usize, lddx: i32, dh0: usize,
-                                 dw_ih: usize, dw_hh: usize, db_ih: usize, db_hh: usize, da: usize): void {
+                                 dw_ih: usize, dw_hh: usize, db_ih: usize, db_hh: usize, da: usize,
+                                 lens: usize, stash: usize): void {
   const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2, dB = (<usize>B * <usize>lddo) << 2;
   const dh = dh0;
   if (dhN) memory.copy(dh, dhN, hB); else memory.fill(dh, 0, hB);
   for (let s = T - 1; s >= 0; s--) {
     const t = <usize>time_at(s, T, reverse);
+    const padded = any_padded(B, lens, <i32>t);
+    if (padded) copy_padded_rows(B, H, lens, <i32>t, dh, H, stash, H);
     f32_add_rows(B, H, dout + t * dB, lddo, dh, H);
     f32_rnn_step_backward(B, H, out + t * oB, ldo, dh, da + t * hB, relu);
+    if (padded) zero_padded_rows(B, H, lens, <i32>t, da + t * hB, H);
     f32_gemm_nn(B, H, H, da + t * hB, H, 1, w_hh, H, dh, H, 0);
+    if (padded) copy_padded_rows(B, H, lens, <i32>t, stash, H, dh, H);
   }
   input_grads(T * B, I, H, da, x, ldx, w_ih, dx, lddx, dw_ih, db_ih);
   recurrent_grads(T, B, H, H, reverse, da, h0, out, ldo, dw_hh, db_hh);

@@ -28,26 +28,27 @@ export interface Kernels {
   // cells
   lstm_seq_forward(T: number, B: number, I: number, H: number, P: number, reverse: number,
     x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, b_ih: Ptr, b_hh: Ptr, w_hr: Ptr, h0: Ptr, c0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, cN: Ptr, gates: Ptr, cs: Ptr, hpre: Ptr): void;
+    out: Ptr, ldo: number, hN: Ptr, cN: Ptr, gates: Ptr, cs: Ptr, hpre: Ptr, lens: Ptr): void;
   lstm_seq_backward(T: number, B: number, I: number, H: number, P: number, reverse: number,
     x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, w_hr: Ptr, h0: Ptr, c0: Ptr, out: Ptr, ldo: number,
     gates: Ptr, cs: Ptr, hpre: Ptr, dout: Ptr, lddo: number, dhN: Ptr, dcN: Ptr,
     dx: Ptr, lddx: number, dh0: Ptr, dc0: Ptr,
-    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dw_hr: Ptr, dgates: Ptr, dhs: Ptr, dhpre: Ptr): void;
+    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dw_hr: Ptr, dgates: Ptr, dhs: Ptr, dhpre: Ptr,
+    lens: Ptr, stash: Ptr): void;
   gru_seq_forward(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr): void;
+    out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr, lens: Ptr): void;
   gru_seq_backward(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, h0: Ptr, out: Ptr, ldo: number, gates: Ptr, hn: Ptr,
     dout: Ptr, lddo: number, dhN: Ptr, dx: Ptr, lddx: number, dh0: Ptr,
-    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dgx: Ptr, dgh: Ptr): void;
+    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dgx: Ptr, dgh: Ptr, lens: Ptr, stash: Ptr): void;
   rnn_seq_forward(T: number, B: number, I: number, H: number, reverse: number, relu: number,
     x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, pre: Ptr): void;
+    out: Ptr, ldo: number, hN: Ptr, pre: Ptr, lens: Ptr): void;
   rnn_seq_backward(T: number, B: number, I: number, H: number, reverse: number, relu: number,
     x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, h0: Ptr, out: Ptr, ldo: number,
     dout: Ptr, lddo: number, dhN: Ptr, dx: Ptr, lddx: number, dh0: Ptr,
-    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, da: Ptr): void;
+    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, da: Ptr, lens: Ptr, stash: Ptr): void;
 }
 
 /** Scalar twins exported beside each SIMD kernel (suffix `_ref`), for tests. */

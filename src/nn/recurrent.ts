@@ -40,7 +40,16 @@ export interface RecurrentConfig {
   readonly nonlinearity: 'tanh' | 'relu';
 }
 
-export interface RecurrentState { h0?: TensorLike; c0?: TensorLike }
+export interface RecurrentState {
+  h0?: TensorLike;
+  c0?: TensorLike;
+  /**
+   * Per-sequence lengths (B values in 1…T) for a padded batch, with the guarantees of PyTorch's
+   * pack_padded_sequence: steps past a sequence's end produce zeros in the output, no gradient,
+   * and hN / cN are taken at each sequence's own end (the reverse direction starts there).
+   */
+  lengths?: ArrayLike<number>;
+}
 export interface ForwardResult { output: Tensor; hN: Tensor; cN?: Tensor }
 export interface BackwardGrads { dOutput: TensorLike; dhN?: TensorLike; dcN?: TensorLike }
 export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
@@ -48,7 +57,7 @@ export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
 const GATES: Record<RecurrentKind, number> = { RNN: 1, LSTM: 4, GRU: 3 };
 
 /** What a forward leaves for backward. */
-interface Pending { T: number; B: number; unbatched: boolean }
+interface Pending { T: number; B: number; unbatched: boolean; masked: boolean }
 
 export class Recurrent {
   readonly config: RecurrentConfig;
@@ -114,6 +123,7 @@ export class Recurrent {
     if (c0 && kind !== 'LSTM') throw new ShapeError(`${name}: c0 is only for LSTM`);
     if (h0) { assertShape(h0.shape, stateShape(R), `${name}: h0`); assertFinite(h0.data, `${name}: h0`); }
     if (c0) { assertShape(c0.shape, stateShape(H), `${name}: c0`); assertFinite(c0.data, `${name}: c0`); }
+    const lengths = state.lengths === undefined ? null : checkLengths(state.lengths, T, B, name);
 
     this.ensureForwardArena(T, B);
     this.pending = null;
@@ -121,6 +131,8 @@ export class Recurrent {
     writeTB(e, a.at('x'), x.data, T, B, I, batchFirst && !unbatched);
     if (h0) e.write(a.at('h0'), h0.data); else e.zero(a.at('h0'), D * L * B * R);
     if (kind === 'LSTM') { if (c0) e.write(a.at('c0'), c0.data); else e.zero(a.at('c0'), D * L * B * H); }
+    const lens = lengths ? a.at('lens') : 0;
+    if (lengths) new Int32Array(e.memory.buffer, lens, B).set(lengths);
 
     for (let l = 0; l < L; l++) {
       const xin = l === 0 ? a.at('x') : a.at(`out${l - 1}`), ldx = l === 0 ? I : D * R, inW = ldx;
@@ -134,20 +146,22 @@ export class Recurrent {
           const P = this.config.projSize;
           k.lstm_seq_forward(T, B, inW, H, P, d, xin, ldx, w_ih, w_hh, b_ih, b_hh, this.params.addr(`weight_hr${sfx}`),
             h0p, a.at('c0') + ld * B * H * 4, out, ldo, hNp, a.at('cN') + ld * B * H * 4,
-            a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0);
+            a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0, lens);
         } else if (kind === 'GRU') {
           k.gru_seq_forward(T, B, inW, H, d, xin, ldx, w_ih, w_hh, b_ih, b_hh, h0p, out, ldo, hNp,
-            a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'));
+            a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'), lens);
         } else {
           k.rnn_seq_forward(T, B, inW, H, d, this.config.nonlinearity === 'relu' ? 1 : 0, xin, ldx,
-            w_ih, w_hh, b_ih, b_hh, h0p, out, ldo, hNp, a.at('pre'));
+            w_ih, w_hh, b_ih, b_hh, h0p, out, ldo, hNp, a.at('pre'), lens);
         }
       }
       void G;
     }
-    this.pending = { T, B, unbatched };
+    this.pending = { T, B, unbatched, masked: lengths !== null };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
     const output = new Tensor(readTB(e, a.at(`out${L - 1}`), T, B, D * R, batchFirst && !unbatched), outShape);
+    // The saved rows of padded steps carry the state (the next step's h_prev); users see zeros.
+    if (lengths) zeroPadded(output.data, lengths, T, B, D * R, batchFirst && !unbatched);
     const hN = new Tensor(e.read(a.at('hN'), D * L * B * R), stateShape(R));
     const res: ForwardResult = { output, hN };
     if (kind === 'LSTM') res.cN = new Tensor(e.read(a.at('cN'), D * L * B * H), stateShape(H));
@@ -165,7 +179,7 @@ export class Recurrent {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst, projSize: P } = this.config;
     const name = `${kind}.backward`;
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
-    const { T, B, unbatched } = p;
+    const { T, B, unbatched, masked } = p;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H;
     const bf = batchFirst && !unbatched;
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
@@ -180,6 +194,7 @@ export class Recurrent {
 
     this.ensureBackwardArena(T, B);
     const e = this.engine, a = this.fwd, b = this.bwd, k = e.kernels;
+    const lens = masked ? a.at('lens') : 0, stash = masked ? b.at('stash') : 0;
     writeTB(e, b.at('dout'), dOut.data, T, B, D * R, bf);
     if (dhN) e.write(b.at('dhN'), dhN.data);
     if (dcN) e.write(b.at('dcN'), dcN.data);
@@ -201,15 +216,15 @@ export class Recurrent {
             h0p, a.at('c0') + ld * B * H * 4, out, ldo, a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0,
             dout, ldo, dhNp, dcN ? b.at('dcN') + ld * B * H * 4 : 0, dx, inW, dh0, b.at('dc0') + ld * B * H * 4,
             ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), ga('weight_hr'),
-            b.at('dg'), P ? b.at('dhs') : 0, P ? b.at('dhpre') : 0);
+            b.at('dg'), P ? b.at('dhs') : 0, P ? b.at('dhpre') : 0, lens, stash);
         } else if (kind === 'GRU') {
           k.gru_seq_backward(T, B, inW, H, d, xin, inW, pa('weight_ih'), pa('weight_hh'), h0p, out, ldo,
             a.at(`g${ld}`), a.at(`hn${ld}`), dout, ldo, dhNp, dx, inW, dh0,
-            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), b.at('dg2'));
+            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), b.at('dg2'), lens, stash);
         } else {
           k.rnn_seq_backward(T, B, inW, H, d, this.config.nonlinearity === 'relu' ? 1 : 0, xin, inW,
             pa('weight_ih'), pa('weight_hh'), h0p, out, ldo, dout, ldo, dhNp, dx, inW, dh0,
-            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'));
+            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), lens, stash);
         }
       }
     }
@@ -257,7 +272,7 @@ export class Recurrent {
   private ensureForwardArena(T: number, B: number): void {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
-    const r: [string, number][] = [['x', TB * I], ['h0', D * L * B * R], ['hN', D * L * B * R]];
+    const r: [string, number][] = [['x', TB * I], ['h0', D * L * B * R], ['hN', D * L * B * R], ['lens', B]];
     if (kind === 'LSTM') r.push(['c0', D * L * B * H], ['cN', D * L * B * H]);
     if (kind === 'GRU') r.push(['hg', B * G]);
     if (kind === 'RNN') r.push(['pre', TB * H]);
@@ -275,7 +290,8 @@ export class Recurrent {
   private ensureBackwardArena(T: number, B: number): void {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
-    const r: [string, number][] = [['dout', TB * D * R], ['dhN', D * L * B * R], ['dh0', D * L * B * R], ['dg', TB * G]];
+    const r: [string, number][] = [['dout', TB * D * R], ['dhN', D * L * B * R], ['dh0', D * L * B * R], ['dg', TB * G],
+      ['stash', B * (R + H)]];
     if (kind === 'LSTM') r.push(['dcN', D * L * B * H], ['dc0', D * L * B * H]);
     if (kind === 'LSTM' && P) r.push(['dhs', TB * P], ['dhpre', B * H]);
     if (kind === 'GRU') r.push(['dg2', TB * G]);
@@ -343,6 +359,25 @@ function paramSpecs(c: RecurrentConfig): ParamSpec[] {
     }
   }
   return specs;
+}
+
+function checkLengths(lengths: ArrayLike<number>, T: number, B: number, name: string): Int32Array {
+  if (lengths.length !== B) throw new ShapeError(`${name}: lengths has ${lengths.length} entries, expected one per sequence (${B})`);
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const n = lengths[b];
+    if (!Number.isInteger(n) || n < 1 || n > T) throw new ShapeError(`${name}: lengths[${b}] = ${n}, expected an integer in 1…${T}`);
+    out[b] = n;
+  }
+  return out;
+}
+
+/** Zero the rows of padded steps in a (T, B, C) or (B, T, C) array. */
+function zeroPadded(data: Float32Array, lengths: Int32Array, T: number, B: number, C: number, batchFirst: boolean): void {
+  for (let b = 0; b < B; b++) for (let t = lengths[b]; t < T; t++) {
+    const row = batchFirst ? b * T + t : t * B + b;
+    data.fill(0, row * C, (row + 1) * C);
+  }
 }
 
 /** Copy (T, B, C) data into memory at ptr, transposing from (B, T, C) when batchFirst. */
