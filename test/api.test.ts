@@ -91,6 +91,22 @@ describe('layouts', () => {
   });
 });
 
+describe('dropout between layers', () => {
+  it('is active in training mode only, and inverted (expected activation unchanged)', () => {
+    const a = new LSTM({ inputSize: 4, hiddenSize: 37, numLayers: 2, dropout: 0.5, seed: 41 });
+    const b = new LSTM({ inputSize: 4, hiddenSize: 37, numLayers: 2, seed: 41 });
+    const x = input(30, 8, 4);
+    const plain = b.forward(x).output.data;
+    expect(maxAbsDiff(a.eval().forward(x).output.data, plain)).toBe(0);
+    const dropped = a.train().forward(x).output.data;
+    expect(maxAbsDiff(dropped, plain)).toBeGreaterThan(1e-3);
+    a.manualSeed(5); const r1 = a.forward(x).output.data;
+    a.manualSeed(5); const r2 = a.forward(x).output.data;
+    expect(maxAbsDiff(r1, r2)).toBe(0);
+    expect(() => new LSTM({ inputSize: 4, hiddenSize: 5, dropout: 1 })).toThrow(/dropout must be a probability/);
+  });
+});
+
 describe('errors', () => {
   it('names the expected and the received shape', () => {
     const m = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2 });

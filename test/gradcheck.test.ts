@@ -24,9 +24,11 @@ function check(make: () => Recurrent, T: number, B: number) {
   const c0 = kind === 'LSTM' ? new Tensor(randomArray(D * L * B * H, 3, -0.5, 0.5), [D * L, B, H]) : undefined;
   const ro = randomArray(T * B * D * R, 4), rh = randomArray(D * L * B * R, 5), rc = randomArray(D * L * B * H, 6);
   const loss = (xx: Tensor, hh: Tensor, cc?: Tensor): number => {
+    m.manualSeed(99); // the same dropout masks in every evaluation
     const f = m.forward(xx, { h0: hh, ...(cc ? { c0: cc } : {}) });
     return dot(f.output.data, ro) + dot(f.hN.data, rh) + (f.cN ? dot(f.cN.data, rc) : 0);
   };
+  m.manualSeed(99);
   m.forward(x, { h0, ...(c0 ? { c0 } : {}) });
   m.zeroGrad();
   const bw = m.backward({
@@ -79,6 +81,8 @@ describe('finite-difference gradient checks', () => {
     check(() => new LSTM({ inputSize: 5, hiddenSize: 13, bias: false, batchFirst: true, seed: 2 }), 3, 3));
   it('GRU, 2 layers, bidirectional', () =>
     check(() => new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, seed: 3 }), 4, 2));
+  it('GRU, 3 layers with dropout 0.3 between them', () =>
+    check(() => new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 3, dropout: 0.3, seed: 6 }), 4, 2));
   it('GRU, H = 1', () => check(() => new GRU({ inputSize: 1, hiddenSize: 1, seed: 4 }), 5, 1));
   it('RNN tanh, 2 layers, bidirectional', () =>
     check(() => new RNN({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, seed: 5 }), 4, 2));

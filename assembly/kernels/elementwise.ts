@@ -58,3 +58,16 @@ export function f32_fill(n: i32, p: usize, v: f32): void {
   for (; i + 4 <= n; i += 4) v128.store(p + (<usize>i << 2), s);
   for (; i < n; i++) store<f32>(p + (<usize>i << 2), v);
 }
+
+/** z[0..n) = x ⊙ y; z may alias x or y. */
+export function f32_vmul(n: i32, x: usize, y: usize, z: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(z + o, f32x4.mul(v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(z + o, load<f32>(x + o) * load<f32>(y + o));
+  }
+}

@@ -112,3 +112,7 @@ export function f32_rnn_step_backward_ref(B: i32, H: i32, h: usize, ldh: i32, dh
     st(da, b * H + j, relu ? (v > 0 ? d : 0) : d * (1 - v * v));
   }
 }
+
+export function f32_vmul_ref(n: i32, x: usize, y: usize, z: usize): void {
+  for (let i = 0; i < n; i++) st(z, i, ld(x, i) * ld(y, i));
+}

@@ -18,6 +18,7 @@ export interface Kernels {
   f32_colsum(M: number, N: number, A: Ptr, lda: number, y: Ptr): void;
   f32_copy_rows(M: number, N: number, X: Ptr, ldx: number, Y: Ptr, ldy: number): void;
   f32_fill(n: number, p: Ptr, v: number): void;
+  f32_vmul(n: number, x: Ptr, y: Ptr, z: Ptr): void;
   // kernels/gates
   f32_lstm_step_forward(B: number, H: number, gates: Ptr, cp: Ptr, ldcp: number, c: Ptr, h: Ptr, ldh: number): void;
   f32_lstm_step_backward(B: number, H: number, gates: Ptr, c: Ptr, cp: Ptr, ldcp: number, dh: Ptr, ldd: number, dc: Ptr, dgates: Ptr): void;
@@ -58,7 +59,7 @@ export type RefKernels = {
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'f32_gemm_nt', 'f32_gemm_nn', 'f32_vtanh', 'f32_vsigmoid', 'f32_vrelu',
-  'f32_add_rows', 'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill',
+  'f32_add_rows', 'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill', 'f32_vmul',
   'f32_lstm_step_forward', 'f32_lstm_step_backward', 'f32_gru_step_forward', 'f32_gru_step_backward',
   'f32_rnn_step_forward', 'f32_rnn_step_backward',
   'lstm_seq_forward', 'lstm_seq_backward', 'gru_seq_forward', 'gru_seq_backward',

@@ -21,7 +21,9 @@ export interface RecurrentOptions {
   bias?: boolean;
   batchFirst?: boolean;
   bidirectional?: boolean;
-  /** Seed of the default initialisation U(-1/√H, 1/√H). */
+  /** Dropout probability on the outputs of every layer but the last (training mode only). */
+  dropout?: number;
+  /** Seed of the default initialisation U(-1/√H, 1/√H) and of the dropout masks. */
   seed?: number;
   engine?: Engine;
 }
@@ -36,6 +38,7 @@ export interface RecurrentConfig {
   readonly bias: boolean;
   readonly batchFirst: boolean;
   readonly bidirectional: boolean;
+  readonly dropout: number;
   readonly projSize: number;
   readonly nonlinearity: 'tanh' | 'relu';
 }
@@ -57,7 +60,7 @@ export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
 const GATES: Record<RecurrentKind, number> = { RNN: 1, LSTM: 4, GRU: 3 };
 
 /** What a forward leaves for backward. */
-interface Pending { T: number; B: number; unbatched: boolean; masked: boolean }
+interface Pending { T: number; B: number; unbatched: boolean; masked: boolean; dropped: boolean }
 
 export class Recurrent {
   readonly config: RecurrentConfig;
@@ -67,6 +70,9 @@ export class Recurrent {
   private readonly bwd: Arena;
   private pending: Pending | null = null;
   private disposed = false;
+  private dropRng: Rng;
+  /** Training mode (the default, as in PyTorch): dropout between layers is active. */
+  training = true;
 
   constructor(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOptions & RNNOptions>) {
     this.config = resolveConfig(kind, o);
@@ -74,7 +80,21 @@ export class Recurrent {
     this.params = new ParameterStore(this.engine, paramSpecs(this.config));
     this.fwd = new Arena(this.engine);
     this.bwd = new Arena(this.engine);
-    this.resetParameters(o.seed ?? nextSeed());
+    const seed = o.seed ?? nextSeed();
+    this.dropRng = new Rng(seed ^ 0x9e3779b9);
+    this.resetParameters(seed);
+  }
+
+  /** Training mode on or off (like torch's module.train(mode)). */
+  train(on = true): this { this.training = on; return this; }
+  /** Restart the dropout masks' random sequence (for reproducible training runs and tests). */
+  manualSeed(seed: number): void { this.dropRng = new Rng(seed ^ 0x9e3779b9); }
+  /** Evaluation mode: no dropout. */
+  eval(): this { return this.train(false); }
+
+  /** Dropout between layers is active in this forward. */
+  private get dropping(): boolean {
+    return this.training && this.config.dropout > 0 && this.config.numLayers > 1;
   }
 
   get numDirections(): number { return this.config.bidirectional ? 2 : 1; }
@@ -134,8 +154,10 @@ export class Recurrent {
     const lens = lengths ? a.at('lens') : 0;
     if (lengths) new Int32Array(e.memory.buffer, lens, B).set(lengths);
 
+    const dropped = this.dropping;
     for (let l = 0; l < L; l++) {
-      const xin = l === 0 ? a.at('x') : a.at(`out${l - 1}`), ldx = l === 0 ? I : D * R, inW = ldx;
+      if (dropped && l > 0) this.dropInput(l - 1, T * B * D * R);
+      const xin = this.layerInput(l, dropped), ldx = l === 0 ? I : D * R, inW = ldx;
       for (let d = 0; d < D; d++) {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R;
@@ -157,7 +179,7 @@ export class Recurrent {
       }
       void G;
     }
-    this.pending = { T, B, unbatched, masked: lengths !== null };
+    this.pending = { T, B, unbatched, masked: lengths !== null, dropped };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
     const output = new Tensor(readTB(e, a.at(`out${L - 1}`), T, B, D * R, batchFirst && !unbatched), outShape);
     // The saved rows of padded steps carry the state (the next step's h_prev); users see zeros.
@@ -179,7 +201,7 @@ export class Recurrent {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst, projSize: P } = this.config;
     const name = `${kind}.backward`;
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
-    const { T, B, unbatched, masked } = p;
+    const { T, B, unbatched, masked, dropped } = p;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H;
     const bf = batchFirst && !unbatched;
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
@@ -201,10 +223,12 @@ export class Recurrent {
 
     for (let l = L - 1; l >= 0; l--) {
       const inW = l === 0 ? I : D * R;
-      const xin = l === 0 ? a.at('x') : a.at(`out${l - 1}`);
+      const xin = this.layerInput(l, dropped);
       const dx = b.at(`dx${l}`);
       e.zero(dx, T * B * inW);
       const doutL = l === L - 1 ? b.at('dout') : b.at(`dx${l + 1}`);
+      // Through the dropout between layer l and l + 1: the same mask scales the gradient.
+      if (dropped && l < L - 1) k.f32_vmul(T * B * D * R, doutL, a.at(`dm${l}`), doutL);
       for (let d = 0; d < D; d++) {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R, dout = doutL + d * R * 4;
@@ -269,6 +293,20 @@ export class Recurrent {
     this.disposed = true;
   }
 
+  /** Input rows of layer l: the user's x, the previous layer's output, or its dropped copy. */
+  private layerInput(l: number, dropped: boolean): number {
+    return l === 0 ? this.fwd.at('x') : this.fwd.at(dropped ? `xd${l - 1}` : `out${l - 1}`);
+  }
+
+  /** Inverted dropout on layer l's output: mask m ∈ {0, 1/(1-p)}, xd = out ⊙ m (saved for backward). */
+  private dropInput(l: number, n: number): void {
+    const p = this.config.dropout, scale = 1 / (1 - p), e = this.engine;
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = this.dropRng.next() < p ? 0 : scale;
+    e.write(this.fwd.at(`dm${l}`), mask);
+    e.kernels.f32_vmul(n, this.fwd.at(`out${l}`), this.fwd.at(`dm${l}`), this.fwd.at(`xd${l}`));
+  }
+
   private ensureForwardArena(T: number, B: number): void {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
@@ -278,6 +316,7 @@ export class Recurrent {
     if (kind === 'RNN') r.push(['pre', TB * H]);
     for (let l = 0; l < L; l++) {
       r.push([`out${l}`, TB * D * R]);
+      if (this.config.dropout > 0 && l < L - 1) r.push([`dm${l}`, TB * D * R], [`xd${l}`, TB * D * R]);
       for (let d = 0; d < D; d++) {
         const ld = l * D + d;
         if (kind === 'LSTM') { r.push([`g${ld}`, TB * G], [`cs${ld}`, TB * H]); if (P) r.push([`hp${ld}`, TB * H]); }
@@ -329,6 +368,8 @@ function resolveConfig(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOp
   const hiddenSize = positiveInt(o.hiddenSize, `${kind}: hiddenSize`);
   if (projSize && kind !== 'LSTM') throw new ShapeError(`${kind}: projSize is only supported for LSTM`);
   if (projSize >= hiddenSize) throw new ShapeError(`${kind}: projSize (${projSize}) must be smaller than hiddenSize (${hiddenSize})`);
+  const dropout = o.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ShapeError(`${kind}: dropout must be a probability in [0, 1), got ${String(dropout)}`);
   const nl = o.nonlinearity ?? 'tanh';
   if (nl !== 'tanh' && nl !== 'relu') throw new ShapeError(`${kind}: nonlinearity must be 'tanh' or 'relu', got ${String(nl)}`);
   if (o.nonlinearity !== undefined && kind !== 'RNN') throw new ShapeError(`${kind}: nonlinearity is only for RNN`);
@@ -340,6 +381,7 @@ function resolveConfig(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOp
     bias: o.bias ?? true,
     batchFirst: o.batchFirst ?? false,
     bidirectional: o.bidirectional ?? false,
+    dropout,
     projSize,
     nonlinearity: nl,
   });
