@@ -60,6 +60,20 @@ export class ParameterStore {
     return s ? this.gradsPtr + s.offset * 4 : 0;
   }
 
+  /** A copy of one parameter. */
+  get(name: string): Tensor {
+    const s = this.slice(name);
+    return new Tensor(this.engine.read(this.paramsPtr + s.offset * 4, s.size), s.shape);
+  }
+
+  /** Overwrite one parameter (validated: size and finite values). */
+  set(name: string, data: ArrayLike<number>): void {
+    const s = this.slice(name);
+    if (data.length !== s.size) throw new FormatError(`parameter '${name}' has ${s.size} values, got ${data.length}`);
+    assertFinite(data, `parameter '${name}'`);
+    this.engine.write(this.paramsPtr + s.offset * 4, data);
+  }
+
   /** Copies of every parameter, by name, in PyTorch's layout. */
   stateDict(): Record<string, Tensor> {
     return this.collect(this.paramsPtr);
