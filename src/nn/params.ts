@@ -89,6 +89,11 @@ export class ParameterStore {
    * on any error nothing is written. `strict` (default) requires exactly the model's names.
    */
   load(record: Record<string, TensorLike>, strict = true): void {
+    for (const [s, data] of this.validate(record, strict)) this.engine.write(this.ptr + s.offset * 4, data);
+  }
+
+  /** Check a state dict against this store without writing; returns what load would write. */
+  validate(record: Record<string, TensorLike>, strict = true): [ParamSlice, Float32Array][] {
     this.live();
     if (record === null || typeof record !== 'object') throw new FormatError('state dict must be an object of tensors');
     const names = Object.keys(record);
@@ -109,7 +114,7 @@ export class ParameterStore {
       assertFinite(t.data, `parameter '${name}'`);
       staged.push([s, t.data]);
     }
-    for (const [s, data] of staged) this.engine.write(this.ptr + s.offset * 4, data);
+    return staged;
   }
 
   zeroGrad(): void {

@@ -1,0 +1,142 @@
+// Composition: modules applied in order, backward in reverse. Recurrent layers (RNN, LSTM, GRU)
+// join through an adapter that passes the batch's lengths and, in stateful mode, carries
+// their final state into the next forward as its initial state: values only, so gradients
+// stop at the chunk boundary (truncated BPTT).
+import { ShapeError } from '../errors.js';
+import type { Tensor, TensorLike } from '../tensor.js';
+import type { Context, Module } from './module.js';
+import type { ParameterStore } from './params.js';
+import { Recurrent } from './recurrent.js';
+
+/** A recurrent layer as a Module: time-major (T, B, F) in, output (T, B, D·R) out. */
+export class RecurrentModule implements Module {
+  /** Carry hN / cN into the next forward (until resetState()). */
+  stateful = false;
+  private state: { h0?: Tensor; c0?: Tensor } = {};
+
+  constructor(readonly layer: Recurrent) {
+    if (layer.config.batchFirst) throw new ShapeError('Sequential: recurrent layers inside a Sequential are time-major (batchFirst: false)');
+  }
+
+  forward(x: Tensor, ctx: Context): Tensor {
+    this.layer.train(ctx.training);
+    const B = x.shape[1];
+    const carried = this.stateful && this.state.h0 && this.state.h0.shape[1] === B ? this.state : {};
+    const r = this.layer.forward(x, { ...carried, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) });
+    if (this.stateful) this.state = { h0: r.hN, ...(r.cN ? { c0: r.cN } : {}) };
+    return r.output;
+  }
+
+  backward(dy: Tensor): Tensor {
+    return this.layer.backward({ dOutput: dy }).dInput;
+  }
+
+  /** Forget the carried state (the next forward starts from zeros). */
+  resetState(): void {
+    this.state = {};
+  }
+
+  /** The carried state, e.g. to inspect or save it. */
+  get carried(): { h0?: Tensor; c0?: Tensor } {
+    return this.state;
+  }
+
+  parameters(): ParameterStore[] {
+    return [this.layer.params];
+  }
+
+  dispose(): void {
+    this.layer.dispose();
+  }
+}
+
+type Layer = Module | Recurrent;
+
+/** Named-parameter access that every layer kind offers (Recurrent, Linear, Embedding…). */
+interface HasStore { params: ParameterStore }
+
+export class Sequential implements Module {
+  readonly modules: readonly Module[];
+  training = true;
+
+  constructor(readonly layers: readonly Layer[]) {
+    if (!layers.length) throw new ShapeError('Sequential: needs at least one layer');
+    this.modules = layers.map((l) => (l instanceof Recurrent ? new RecurrentModule(l) : l));
+  }
+
+  train(on = true): this { this.training = on; return this; }
+  eval(): this { return this.train(false); }
+
+  /** Stateful mode: recurrent layers keep their final state between forwards until resetState(). */
+  set stateful(on: boolean) {
+    for (const m of this.modules) if (m instanceof RecurrentModule) m.stateful = on;
+  }
+  get stateful(): boolean {
+    return this.modules.some((m) => m instanceof RecurrentModule && m.stateful);
+  }
+
+  resetState(): void {
+    for (const m of this.modules) if (m instanceof RecurrentModule) m.resetState();
+  }
+
+  forward(x: Tensor, ctx: Partial<Context> = {}): Tensor {
+    const c: Context = { training: ctx.training ?? this.training, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) };
+    let y = x;
+    for (const m of this.modules) y = m.forward(y, c);
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    let g = dy;
+    for (let i = this.modules.length - 1; i >= 0; i--) g = this.modules[i].backward(g);
+    return g;
+  }
+
+  parameters(): ParameterStore[] {
+    return this.modules.flatMap((m) => m.parameters());
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  /** Parameters named as torch.nn.Sequential does: `<index>.<name>`. */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.stores().forEach((s, i) => { if (s) for (const [k, v] of Object.entries(s.stateDict())) out[`${i}.${k}`] = v; });
+    return out;
+  }
+
+  gradients(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    this.stores().forEach((s, i) => { if (s) for (const [k, v] of Object.entries(s.gradients())) out[`${i}.${k}`] = v; });
+    return out;
+  }
+
+  /** Load `<index>.<name>` tensors; everything is validated before anything is written. */
+  loadStateDict(record: Record<string, TensorLike>): void {
+    const stores = this.stores();
+    const per: Record<string, TensorLike>[] = stores.map(() => ({}));
+    for (const [k, v] of Object.entries(record)) {
+      const dot = k.indexOf('.');
+      const i = Number(k.slice(0, dot));
+      if (dot < 0 || !Number.isInteger(i) || !stores[i]) throw new ShapeError(`Sequential: unexpected parameter '${k}'`);
+      per[i][k.slice(dot + 1)] = v;
+    }
+    // Validate all layers first (a throwaway strict check per store), then write.
+    stores.forEach((s, i) => s?.validate(per[i]));
+    stores.forEach((s, i) => s?.load(per[i]));
+  }
+
+  dispose(): void {
+    for (const m of this.modules) m.dispose();
+  }
+
+  private stores(): (ParameterStore | null)[] {
+    return this.modules.map((m) => {
+      const inner = m instanceof RecurrentModule ? m.layer : (m as Partial<HasStore>);
+      return inner.params ?? null;
+    });
+  }
+}
+
