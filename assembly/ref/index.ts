@@ -32,7 +32,7 @@ export function f32_vsigmoid_ref(n: i32, x: usize, y: usize): void {
   for (let i = 0; i < n; i++) st(y, i, sig(ld(x, i)));
 }
 export function f32_vrelu_ref(n: i32, x: usize, y: usize): void {
-  for (let i = 0; i < n; i++) st(y, i, ld(x, i) > 0 ? ld(x, i) : 0);
+  for (let i = 0; i < n; i++) st(y, i, max<f32>(ld(x, i), 0)); // NaN stays NaN, as torch.relu
 }
 
 export function f32_add_rows_ref(M: i32, N: i32, X: usize, ldx: i32, Y: usize, ldy: i32): void {
@@ -102,7 +102,7 @@ export function f32_gru_step_backward_ref(B: i32, H: i32, gates: usize, hn: usiz
 export function f32_rnn_step_forward_ref(B: i32, H: i32, a: usize, h: usize, ldh: i32, relu: i32): void {
   for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
     const v = ld(a, b * H + j);
-    st(h, b * ldh + j, relu ? (v > 0 ? v : 0) : th(v));
+    st(h, b * ldh + j, relu ? max<f32>(v, 0) : th(v));
   }
 }
 
