@@ -19,6 +19,29 @@ export interface Kernels {
   f32_copy_rows(M: number, N: number, X: Ptr, ldx: number, Y: Ptr, ldy: number): void;
   f32_fill(n: number, p: Ptr, v: number): void;
   f32_vmul(n: number, x: Ptr, y: Ptr, z: Ptr): void;
+  // kernels/optim (one pass over a flat store of n floats; scalars from the TS side)
+  f32_sgd_step(n: number, p: Ptr, g: Ptr, buf: Ptr, lr: number, momentum: number, dampening: number,
+    wd: number, nesterov: number, first: number): void;
+  f32_rmsprop_step(n: number, p: Ptr, g: Ptr, sq: Ptr, gavg: Ptr, buf: Ptr, lr: number, alpha: number,
+    eps: number, wd: number, momentum: number, centered: number): void;
+  f32_adam_step(n: number, p: Ptr, g: Ptr, m: Ptr, v: Ptr, vmax: Ptr, beta1: number, beta2: number,
+    eps: number, wd: number, decay: number, stepSize: number, bc2Sqrt: number, amsgrad: number): void;
+  f32_adagrad_step(n: number, p: Ptr, g: Ptr, sum: Ptr, clr: number, wd: number, eps: number): void;
+  f32_sumsq(n: number, x: Ptr): number;
+  f32_absmax(n: number, x: Ptr): number;
+  f32_scale(n: number, x: Ptr, s: number): void;
+  f32_clamp(n: number, x: Ptr, lo: number, hi: number): void;
+  // kernels/loss (return the loss sum; gradients unnormalised, the TS side scales by the reduction)
+  f32_softmax_xent(N: number, C: number, x: Ptr, ldx: number, t: Ptr, w: Ptr, ignore: number,
+    dx: Ptr, lddx: number, wsum: Ptr): number;
+  f32_mse(n: number, x: Ptr, y: Ptr, dx: Ptr): number;
+  f32_bce_logits(n: number, x: Ptr, y: Ptr, dx: Ptr): number;
+  // kernels/layers
+  f32_vtanh_backward(n: number, y: Ptr, dy: Ptr, dx: Ptr): void;
+  f32_vsigmoid_backward(n: number, y: Ptr, dy: Ptr, dx: Ptr): void;
+  f32_vrelu_backward(n: number, y: Ptr, dy: Ptr, dx: Ptr): void;
+  f32_gather_rows(N: number, D: number, ids: Ptr, W: Ptr, ldw: number, Y: Ptr, ldy: number): void;
+  f32_scatter_add_rows(N: number, D: number, ids: Ptr, dY: Ptr, lddy: number, dW: Ptr, ldw: number): void;
   // kernels/gates
   f32_lstm_step_forward(B: number, H: number, gates: Ptr, cp: Ptr, ldcp: number, c: Ptr, h: Ptr, ldh: number): void;
   f32_lstm_step_backward(B: number, H: number, gates: Ptr, c: Ptr, cp: Ptr, ldcp: number, dh: Ptr, ldd: number, dc: Ptr, dgates: Ptr): void;
@@ -62,6 +85,10 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'f32_add_rows', 'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill', 'f32_vmul',
   'f32_lstm_step_forward', 'f32_lstm_step_backward', 'f32_gru_step_forward', 'f32_gru_step_backward',
   'f32_rnn_step_forward', 'f32_rnn_step_backward',
+  'f32_sgd_step', 'f32_rmsprop_step', 'f32_adam_step', 'f32_adagrad_step',
+  'f32_sumsq', 'f32_absmax', 'f32_scale', 'f32_clamp',
+  'f32_softmax_xent', 'f32_mse', 'f32_bce_logits',
+  'f32_vtanh_backward', 'f32_vsigmoid_backward', 'f32_vrelu_backward', 'f32_gather_rows', 'f32_scatter_add_rows',
   'lstm_seq_forward', 'lstm_seq_backward', 'gru_seq_forward', 'gru_seq_backward',
   'rnn_seq_forward', 'rnn_seq_backward',
 ];

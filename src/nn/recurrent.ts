@@ -123,7 +123,7 @@ export class Recurrent {
   forward(input: TensorLike, state: RecurrentState = {}): ForwardResult {
     this.live();
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst } = this.config;
-    const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H;
+    const D = this.numDirections, R = this.outputSize;
     const name = `${kind}.forward`;
     const x = Tensor.from(input, `${name}: input`);
     const unbatched = x.shape.length === 2;
@@ -177,7 +177,6 @@ export class Recurrent {
             w_ih, w_hh, b_ih, b_hh, h0p, out, ldo, hNp, a.at('pre'), lens);
         }
       }
-      void G;
     }
     this.pending = { T, B, unbatched, masked: lengths !== null, dropped };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
@@ -202,7 +201,7 @@ export class Recurrent {
     const name = `${kind}.backward`;
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
     const { T, B, unbatched, masked, dropped } = p;
-    const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H;
+    const D = this.numDirections, R = this.outputSize;
     const bf = batchFirst && !unbatched;
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
     const dOut = Tensor.from(grads.dOutput, `${name}: dOutput`);
@@ -252,7 +251,6 @@ export class Recurrent {
         }
       }
     }
-    void G;
     this.pending = null;
     const inShape = unbatched ? [T, I] : bf ? [B, T, I] : [T, B, I];
     const res: BackwardResult = {

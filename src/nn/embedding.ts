@@ -1,0 +1,112 @@
+// torch.nn.Embedding as a Module: a lookup table of V rows of D floats. Forward gathers one row
+// per token id (f32_gather_rows); backward scatter-adds dY into the weight gradient
+// (f32_scatter_add_rows: dW[id] += dY row, repeated ids accumulate), the transpose of the gather.
+//
+// Token ids are not differentiable: backward returns a ZERO tensor with the ids' shape, so the
+// Module contract (dx has the shape forward was given) holds inside a Sequential.
+//
+// Key: V numEmbeddings, D embeddingDim, N tokens (product of the ids' shape).
+import { getEngine, type Engine } from '../engine/engine.js';
+import { ShapeError, StateError } from '../errors.js';
+import { nextSeed, Rng } from '../random.js';
+import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
+import { Arena } from './arena.js';
+import type { Context, Module } from './module.js';
+import { ParameterStore } from './params.js';
+
+export interface EmbeddingOptions {
+  numEmbeddings: number;
+  embeddingDim: number;
+  /** Seed of the default initialisation N(0, 1) (torch's), by Box–Muller. */
+  seed?: number;
+  engine?: Engine;
+}
+
+export class Embedding implements Module {
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+  readonly engine: Engine;
+  readonly params: ParameterStore;
+  private readonly arena: Arena;
+  private pending: { N: number; shape: readonly number[] } | null = null;
+  private disposed = false;
+
+  constructor(o: EmbeddingOptions) {
+    if (!o || typeof o !== 'object') throw new ShapeError('Embedding: options object required ({ numEmbeddings, embeddingDim })');
+    this.numEmbeddings = positiveInt(o.numEmbeddings, 'Embedding: numEmbeddings');
+    this.embeddingDim = positiveInt(o.embeddingDim, 'Embedding: embeddingDim');
+    this.engine = o.engine ?? getEngine();
+    this.params = new ParameterStore(this.engine, [{ name: 'weight', shape: [this.numEmbeddings, this.embeddingDim] }]);
+    this.arena = new Arena(this.engine);
+    this.resetParameters(o.seed ?? nextSeed());
+  }
+
+  /** torch's default: weight ~ N(0, 1), seeded. */
+  resetParameters(seed: number): void {
+    this.live();
+    const rng = new Rng(seed), data = new Float32Array(this.numEmbeddings * this.embeddingDim);
+    for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+    this.params.load({ weight: new Tensor(data, [this.numEmbeddings, this.embeddingDim]) });
+  }
+
+  /** ids (any shape; integer values in 0…V−1) → (…, D). */
+  forward(input: TensorLike, _ctx?: Context): Tensor {
+    this.live();
+    const V = this.numEmbeddings, D = this.embeddingDim, name = 'Embedding.forward';
+    const ids = input instanceof Tensor ? input : Tensor.from(input, `${name}: ids`);
+    for (let i = 0; i < ids.size; i++) {
+      const v = ids.data[i];
+      if (!Number.isInteger(v)) throw new ShapeError(`${name}: ids[${i}] = ${v} is not an integer token id`);
+      if (v < 0 || v >= V) throw new ShapeError(`${name}: ids[${i}] = ${v} is out of range 0…${V - 1} (numEmbeddings = ${V})`);
+    }
+    const N = ids.size, e = this.engine, a = this.arena;
+    this.pending = null;
+    a.ensure(`${N}`, [['ids', N], ['y', N * D]]);
+    new Int32Array(e.memory.buffer, a.at('ids'), N).set(ids.data);
+    e.kernels.f32_gather_rows(N, D, a.at('ids'), this.params.addr('weight'), D, a.at('y'), D);
+    this.pending = { N, shape: ids.shape };
+    return new Tensor(e.read(a.at('y'), N * D), [...ids.shape, D]);
+  }
+
+  /** dy (…, D): adds into the weight gradient; returns zeros with the ids' shape. One per forward. */
+  backward(dOutput: TensorLike): Tensor {
+    this.live();
+    const p = this.pending, D = this.embeddingDim, name = 'Embedding.backward';
+    if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
+    const dy = dOutput instanceof Tensor ? dOutput : Tensor.from(dOutput, `${name}: dOutput`);
+    assertShape(dy.shape, [...p.shape, D], `${name}: dOutput`);
+    assertFinite(dy.data, `${name}: dOutput`);
+    const e = this.engine, a = this.arena;
+    e.write(a.at('y'), dy.data);                       // the output rows are free now: reuse them for dY
+    e.kernels.f32_scatter_add_rows(p.N, D, a.at('ids'), a.at('y'), D, this.params.gradAddr('weight'), D);
+    this.pending = null;
+    return Tensor.zeros(p.shape);
+  }
+
+  parameters(): ParameterStore[] { return [this.params]; }
+  /** Copies of the parameters, by PyTorch state_dict name (`weight`). */
+  stateDict(): Record<string, Tensor> { this.live(); return this.params.stateDict(); }
+  loadStateDict(record: Record<string, TensorLike>, opts: { strict?: boolean } = {}): void {
+    this.live();
+    this.params.load(record, opts.strict ?? true);
+  }
+  gradients(): Record<string, Tensor> { this.live(); return this.params.gradients(); }
+  zeroGrad(): void { this.live(); this.params.zeroGrad(); }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.arena.release();
+    this.params.dispose();
+    this.pending = null;
+    this.disposed = true;
+  }
+
+  private live(): void {
+    if (this.disposed) throw new StateError('wasm-rnn: this Embedding was disposed');
+  }
+}
+
+function positiveInt(v: unknown, what: string): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 1) throw new ShapeError(`${what} must be an integer ≥ 1, got ${String(v)}`);
+  return v as number;
+}
