@@ -12,9 +12,7 @@ import { collectStores, type ParameterSource } from './optim.js';
  * NaN and poisons the gradients instead of hiding the problem.
  */
 export function clipGradNorm(params: ParameterSource, maxNorm: number, normType = 2): number {
-  if (!(Number.isFinite(maxNorm) && maxNorm >= 0)) {
-    throw new RangeError(`clipGradNorm: maxNorm must be a finite number ≥ 0, got ${maxNorm}`);
-  }
+  if (!(maxNorm >= 0)) throw new RangeError(`clipGradNorm: maxNorm must be a number ≥ 0 (Infinity: measure only), got ${maxNorm}`);
   if (!(normType > 0)) throw new RangeError(`clipGradNorm: normType must be > 0 or Infinity, got ${normType}`);
   const stores = collectStores(params, 'clipGradNorm');
   if (stores.length === 0) return 0;

@@ -1,0 +1,65 @@
+// Sampling from a language model: the prefix goes through once, then one token at a time,
+// carrying the recurrent state (stateful mode) — the prefix is never fed again.
+// The model maps token ids (T, B) to logits (T, B, V): e.g. Embedding → LSTM → Linear.
+import { ShapeError } from '../errors.js';
+import type { Sequential } from '../nn/sequential.js';
+import { Rng } from '../random.js';
+import { Tensor } from '../tensor.js';
+
+export interface SampleOptions {
+  /** Softmax temperature; 0 picks the most likely token (greedy). Default 1. */
+  temperature?: number;
+  /** Keep only the k most likely tokens (0 = all). */
+  topK?: number;
+  /** Keep the smallest set of most likely tokens whose probability reaches p (1 = all). */
+  topP?: number;
+}
+export interface GenerateOptions extends SampleOptions { steps: number; seed?: number }
+
+/** Draw a token id from logits (V) with temperature, top-k and top-p (nucleus) filtering. */
+export function sampleLogits(logits: ArrayLike<number>, o: SampleOptions, rng: Rng): number {
+  const V = logits.length, temp = o.temperature ?? 1, topK = o.topK ?? 0, topP = o.topP ?? 1;
+  if (!(temp >= 0)) throw new ShapeError(`temperature must be ≥ 0, got ${temp}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new ShapeError(`topK must be an integer ≥ 0, got ${topK}`);
+  if (!(topP > 0 && topP <= 1)) throw new ShapeError(`topP must be in (0, 1], got ${topP}`);
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a]);
+  if (temp === 0) return order[0];
+  const keep = topK > 0 ? Math.min(topK, V) : V;
+  const max = logits[order[0]];
+  const p = order.slice(0, keep).map((i) => Math.exp((logits[i] - max) / temp));
+  const total = p.reduce((a, b) => a + b, 0);
+  let n = 0, acc = 0;
+  while (n < p.length) { acc += p[n++] / total; if (acc >= topP) break; }
+  const kept = acc > 0 ? p.slice(0, n) : p;
+  const z = kept.reduce((a, b) => a + b, 0);
+  let u = rng.next() * z;
+  for (let i = 0; i < kept.length; i++) { u -= kept[i]; if (u < 0) return order[i]; }
+  return order[kept.length - 1];
+}
+
+/** Continue `prefix` (token ids) by `steps` sampled tokens; returns the new tokens. */
+export function generate(model: Sequential, prefix: ArrayLike<number>, o: GenerateOptions): number[] {
+  if (!prefix.length) throw new ShapeError('generate: the prefix needs at least one token');
+  if (!Number.isInteger(o.steps) || o.steps < 0) throw new ShapeError(`generate: steps must be an integer ≥ 0, got ${o.steps}`);
+  const rng = new Rng(o.seed ?? 0);
+  const wasStateful = model.stateful, wasTraining = model.training;
+  model.stateful = true;
+  model.resetState();
+  model.eval();
+  try {
+    let logits = model.forward(new Tensor(Float32Array.from(prefix), [prefix.length, 1]));
+    const out: number[] = [];
+    for (let s = 0; s < o.steps; s++) {
+      const V = logits.shape[logits.shape.length - 1];
+      const last = logits.data.subarray(logits.size - V);
+      const tok = sampleLogits(last, o, rng);
+      out.push(tok);
+      if (s + 1 < o.steps) logits = model.forward(new Tensor(new Float32Array([tok]), [1, 1]));
+    }
+    return out;
+  } finally {
+    model.resetState();
+    model.stateful = wasStateful;
+    model.train(wasTraining);
+  }
+}
