@@ -73,6 +73,10 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer, opts: { engine?:
     throw new FormatError(`checkpoint: format '${meta.format ?? '(none)'}' is not ${FORMAT}` +
       (meta.format?.startsWith('wasm-rnn/') ? ' (written by another version of wasm-rnn)' : ' (not a wasm-rnn checkpoint)'));
   }
+  if (meta.model === undefined) {
+    throw new FormatError('checkpoint: the file has no model description, so it is not a wasm-rnn checkpoint ' +
+      '(weights alone, e.g. from saveSafetensors(), load into a model built by hand with loadSafetensors())');
+  }
   const spec = parse<ModelSpec>(meta.model, 'model');
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
   const buffers: Record<string, Float32Array> = {};

@@ -1,0 +1,231 @@
+// The training machinery around the layers: batches, fit's guards and early stopping,
+// checkpoints, stateful sampling, truncated BPTT, and memory that stays flat.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  Adam, BatchIterator, CrossEntropyLoss, Embedding, FormatError, GRU, LSTM, Linear, MSELoss, NumericError,
+  SGD, SequenceHead, Sequential, Tensor, makeBatch, addingProblem, type Engine, type Sample,
+} from '../src/index.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
+import { fit, type LossFn } from '../src/train/fit.js';
+import { generate, sampleLogits } from '../src/train/generate.js';
+import { fitStream } from '../src/train/stream.js';
+import { Rng } from '../src/random.js';
+import { writeSafetensors, readSafetensors } from '../src/io/safetensors.js';
+import { engine, maxAbsDiff, randomArray } from './helpers/engine.js';
+
+let e: Engine;
+beforeAll(async () => { e = await engine(); });
+
+const classifier = (seed = 1) => new Sequential([
+  new GRU({ inputSize: 3, hiddenSize: 13, seed }), new SequenceHead({ mode: 'last' }), new Linear({ inFeatures: 13, outFeatures: 3, seed: seed + 1 }),
+]);
+const samples = (n: number, seed: number): Sample[] => {
+  const r = new Rng(seed);
+  return Array.from({ length: n }, () => {
+    const T = 2 + Math.floor(r.next() * 6);
+    const input = Array.from({ length: T }, () => [r.next(), r.next(), r.next()]);
+    return { input, target: input[0][0] > 0.5 ? 1 : input[T - 1][1] > 0.5 ? 2 : 0 };
+  });
+};
+const same = (a: Record<string, Tensor>, b: Record<string, Tensor>) => {
+  expect(Object.keys(a)).toEqual(Object.keys(b));
+  for (const k of Object.keys(a)) expect(Buffer.from(a[k].data.buffer).equals(Buffer.from(b[k].data.buffer)), k).toBe(true);
+};
+
+describe('batches', () => {
+  it('pads time-major, keeps lengths, marks padded per-step targets as ignored', () => {
+    const b = makeBatch([{ input: [1, 2, 3], target: [4, 5, 6] }, { input: [7], target: [8] }], 'step');
+    expect([...b.x.shape]).toEqual([3, 2]);
+    expect([...b.x.data]).toEqual([1, 7, 2, 0, 3, 0]);
+    expect([...b.lengths]).toEqual([3, 1]);
+    expect([...b.target.data]).toEqual([4, 8, 5, -100, 6, -100]);
+    expect(() => makeBatch([{ input: [1, 2], target: [1, 2] }])).toThrow(/targetKind/);
+    expect(() => makeBatch([{ input: [[1, 2]], target: 0 }, { input: [[1]], target: 1 }])).toThrow(/1 features, expected 2/);
+  });
+
+  it('shuffles by seed: the same orders in every run, a new order each epoch', () => {
+    const data = Array.from({ length: 10 }, (_, i) => ({ input: [i], target: i }));
+    const order = (seed: number) => { const it = new BatchIterator(data, { batchSize: 10, shuffle: true, seed }); return [0, 1].map(() => [...[...it.epoch()][0].x.data]); };
+    expect(order(3)).toEqual(order(3));
+    expect(order(3)[0]).not.toEqual(order(3)[1]);
+    expect(order(3)[0]).not.toEqual(order(4)[0]);
+  });
+});
+
+describe('masked batches through a whole model', () => {
+  it('give the same loss gradients as each sequence alone', () => {
+    const model = classifier(5), loss = new CrossEntropyLoss({ reduction: 'sum' });
+    const data = samples(5, 9);
+    model.zeroGrad();
+    const b = makeBatch(data);
+    loss.forward(model.forward(b.x, { lengths: b.lengths }), b.target);
+    model.backward(loss.backward());
+    const batched = model.gradients();
+    model.zeroGrad();
+    for (const s of data) {
+      const one = makeBatch([s]);
+      loss.forward(model.forward(one.x, { lengths: one.lengths }), one.target);
+      model.backward(loss.backward());
+    }
+    const alone = model.gradients();
+    for (const k of Object.keys(batched)) expect(maxAbsDiff(batched[k].data, alone[k].data), k).toBeLessThan(2e-6);
+    model.dispose(); loss.dispose();
+  });
+});
+
+describe('fit', () => {
+  it('learns, reports every step and epoch, and keeps memory flat across epochs', () => {
+    const model = classifier(), loss = new CrossEntropyLoss(), opt = new Adam(model, { lr: 1e-2 });
+    const steps: number[] = [], used: number[] = [];
+    const h = fit(model, samples(200, 1), { loss, optimizer: opt, epochs: 6, batchSize: 20, clipNorm: 5, validation: samples(100, 2),
+      callbacks: { onStep: (r) => { steps.push(r.loss); expect(r.gradNorm).toBeGreaterThanOrEqual(0); }, onEpoch: () => used.push(e.heap.bytesInUse) } });
+    expect(steps.length).toBe(60);
+    expect(h.epochs[5].valAccuracy!).toBeGreaterThan(h.epochs[0].valAccuracy! - 1e-9);
+    expect(h.epochs[5].loss).toBeLessThan(h.epochs[0].loss);
+    expect(new Set(used.slice(1)).size).toBe(1);
+    model.dispose(); opt.dispose(); loss.dispose();
+  });
+
+  it('stops on a non-finite loss before updating, keeping the last good weights', () => {
+    const model = classifier(), opt = new SGD(model, { lr: 0.1 });
+    let calls = 0;
+    const inner = new CrossEntropyLoss();
+    const loss: LossFn = { forward: (x, t, o) => (++calls === 3 ? NaN : inner.forward(x, t, o)), backward: () => inner.backward() };
+    let before: Record<string, Tensor> = {};
+    expect(() => fit(model, samples(100, 3), { loss, optimizer: opt, epochs: 1, batchSize: 10,
+      callbacks: { onStep: () => { before = model.stateDict(); } } })).toThrow(/loss is NaN at epoch 1, step 3/);
+    same(model.stateDict(), before);
+    model.dispose(); opt.dispose(); inner.dispose();
+  });
+
+  it('restores the weights from before an update that made them non-finite', () => {
+    const model = classifier(), opt = new SGD(model, { lr: 3e38, weightDecay: 100 }), loss = new CrossEntropyLoss();
+    const before = model.stateDict();
+    expect(() => fit(model, samples(20, 3), { loss, optimizer: opt, epochs: 1, batchSize: 10 })).toThrow(NumericError);
+    same(model.stateDict(), before);
+    model.dispose(); opt.dispose(); loss.dispose();
+  });
+
+  it('early stopping restores the best weights', () => {
+    const model = classifier(), loss = new CrossEntropyLoss(), opt = new Adam(model, { lr: 0.5 }); // too high: validation gets worse
+    let best: Record<string, Tensor> = {}, bestLoss = Infinity;
+    const h = fit(model, samples(100, 4), { loss, optimizer: opt, epochs: 30, batchSize: 10, validation: samples(50, 5), earlyStopping: { patience: 2 },
+      callbacks: { onEpoch: (r) => { if (r.valLoss! < bestLoss) { bestLoss = r.valLoss!; best = model.stateDict(); } } } });
+    expect(h.stoppedEarly).toBe(true);
+    expect(h.epochs.length).toBeLessThan(30);
+    same(model.stateDict(), best);
+    model.dispose(); opt.dispose(); loss.dispose();
+  });
+});
+
+describe('checkpoints', () => {
+  it('round-trip bit-exactly with optimizer state; a loaded model predicts the same and resumes identically', () => {
+    const model = classifier(7), loss = new CrossEntropyLoss(), opt = new Adam(model, { lr: 1e-2, weightDecay: 1e-3 });
+    const data = samples(60, 6);
+    fit(model, data, { loss, optimizer: opt, epochs: 2, batchSize: 20, shuffle: false });
+    const bytes = saveCheckpoint(model, { optimizer: opt });
+    const ck = loadCheckpoint(bytes);
+    const loaded = ck.model as Sequential;
+    same(loaded.stateDict(), model.stateDict());
+    const b = makeBatch(data.slice(0, 7));
+    model.eval(); loaded.eval();
+    expect(maxAbsDiff(loaded.forward(b.x, { lengths: b.lengths }).data, model.forward(b.x, { lengths: b.lengths }).data)).toBe(0);
+    expect(ck.optimizerKind).toBe('Adam');
+    const opt2 = new Adam(loaded, { lr: 1 });
+    opt2.loadStateDict(ck.optimizer as never);
+    expect(opt2.lr).toBe(1e-2);
+    fit(model, data, { loss, optimizer: opt, epochs: 1, batchSize: 20, shuffle: false });
+    fit(loaded, data, { loss, optimizer: opt2, epochs: 1, batchSize: 20, shuffle: false });
+    same(loaded.stateDict(), model.stateDict());
+    for (const m of [model, loaded]) m.dispose();
+    opt.dispose(); opt2.dispose(); loss.dispose();
+  });
+
+  it('a single recurrent layer round-trips; a foreign or damaged file is a FormatError', () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 5, projSize: 2, numLayers: 2, dropout: 0.25, seed: 8 });
+    const ck = loadCheckpoint(saveCheckpoint(lstm));
+    expect((ck.model as LSTM).config).toEqual(lstm.config);
+    same((ck.model as LSTM).stateDict(), lstm.stateDict());
+    expect(() => loadCheckpoint(lstm.saveSafetensors())).toThrow(/not a wasm-rnn checkpoint/);
+    const file = readSafetensors(saveCheckpoint(lstm));
+    expect(() => loadCheckpoint(writeSafetensors(file.tensors, { ...file.metadata, format: 'wasm-rnn/9' }))).toThrow(/another version/);
+    expect(() => loadCheckpoint(writeSafetensors(file.tensors, { ...file.metadata, model: '{"type":"Conv"' }))).toThrow(FormatError);
+    const { weight_hr_l1: _, ...missing } = file.tensors;
+    const used = e.heap.bytesInUse;
+    expect(() => loadCheckpoint(writeSafetensors(missing, file.metadata))).toThrow(/missing: weight_hr_l1/);
+    expect(e.heap.bytesInUse).toBe(used); // the half-built model was disposed
+    lstm.dispose();
+  });
+});
+
+describe('sampling', () => {
+  const lm = () => new Sequential([new Embedding({ numEmbeddings: 7, embeddingDim: 5, seed: 1 }), new LSTM({ inputSize: 5, hiddenSize: 13, seed: 2 }), new Linear({ inFeatures: 13, outFeatures: 7, seed: 3 })]);
+
+  it('steps the state one token at a time: the same logits as one pass over the whole sequence', () => {
+    const model = lm();
+    const tokens = generate(model, [1, 2, 3], { steps: 6, temperature: 0.8, seed: 5 });
+    expect(tokens).toEqual(generate(model, [1, 2, 3], { steps: 6, temperature: 0.8, seed: 5 }));
+    const greedy = generate(model, [1, 2, 3], { steps: 6, temperature: 0 });
+    expect(generate(model, [1, 2, 3], { steps: 6, topK: 1, seed: 9 })).toEqual(greedy);
+    // Re-running the whole sequence once must pick the same greedy tokens.
+    model.eval();
+    const all = [1, 2, 3, ...greedy];
+    const logits = model.forward(new Tensor(Float32Array.from(all), [all.length, 1]));
+    for (let s = 0; s < greedy.length; s++) {
+      const row = logits.data.subarray((2 + s) * 7, (3 + s) * 7);
+      expect(row.indexOf(Math.max(...row))).toBe(greedy[s]);
+    }
+    model.dispose();
+  });
+
+  it('top-k and top-p keep only the most likely tokens; temperature sharpens', () => {
+    const logits = [2, 1, 0, -1, 3], rng = new Rng(1), count = (o: object) => {
+      const c = new Array(5).fill(0);
+      for (let i = 0; i < 4000; i++) c[sampleLogits(logits, o, rng)]++;
+      return c;
+    };
+    expect(count({ topK: 2 }).filter((n, i) => n > 0 && i !== 0 && i !== 4)).toEqual([]);
+    const p = count({ topP: 0.6 }); // p(4) = 0.64 alone reaches 0.6
+    expect(p[4]).toBe(4000);
+    const cold = count({ temperature: 0.25 }), warm = count({ temperature: 1 });
+    expect(cold[4]).toBeGreaterThan(warm[4]);
+    expect(warm[3]).toBeGreaterThan(0);
+    expect(() => sampleLogits(logits, { topP: 0 }, rng)).toThrow(/topP/);
+  });
+});
+
+describe('truncated BPTT on a stream', () => {
+  it('trains with k2 < k1 and carries no gradient across chunks', () => {
+    const model = new Sequential([new Embedding({ numEmbeddings: 4, embeddingDim: 3, seed: 1 }), new GRU({ inputSize: 3, hiddenSize: 5, seed: 2 }), new Linear({ inFeatures: 5, outFeatures: 4, seed: 3 })]);
+    const tokens = Array.from({ length: 400 }, (_, i) => i % 4); // 0 1 2 3 0 1 …: fully predictable
+    const loss = new CrossEntropyLoss(), opt = new Adam(model, { lr: 3e-2 });
+    const chunks: number[] = [];
+    const l = fitStream(model, tokens, { loss, optimizer: opt, batchSize: 4, k1: 10, k2: 5, epochs: 5, onChunk: (r) => chunks.push(r.loss) });
+    expect(chunks.length).toBe(5 * 10);
+    expect(l[4]).toBeLessThan(0.2 * l[0]);
+    expect(() => fitStream(model, tokens, { loss, optimizer: opt, batchSize: 4, k1: 5, k2: 6 })).toThrow(/k2 ≤ k1/);
+    expect(model.stateful).toBe(false);
+    model.dispose(); opt.dispose(); loss.dispose();
+  });
+
+  it('stateful mode carries hN into the next forward until resetState', () => {
+    const model = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 3, seed: 4 })]);
+    const x = new Tensor(randomArray(12, 3), [6, 1, 2]);
+    const whole = model.forward(x).data;
+    model.stateful = true;
+    const a = model.forward(new Tensor(x.data.slice(0, 6), [3, 1, 2])).data;
+    const b = model.forward(new Tensor(x.data.slice(6), [3, 1, 2])).data;
+    expect(maxAbsDiff([...a, ...b], whole)).toBeLessThan(1e-6);
+    model.resetState();
+    expect(maxAbsDiff(model.forward(new Tensor(x.data.slice(6), [3, 1, 2])).data, b)).toBeGreaterThan(1e-4);
+    model.dispose();
+  });
+
+  it('regression targets work through MSE on per-sequence outputs', () => {
+    const model = new Sequential([new LSTM({ inputSize: 2, hiddenSize: 8, seed: 1 }), new SequenceHead({ mode: 'mean' }), new Linear({ inFeatures: 8, outFeatures: 1, seed: 2 })]);
+    const loss = new MSELoss(), opt = new Adam(model, { lr: 1e-2 });
+    const h = fit(model, addingProblem(200, 6, 1), { loss, optimizer: opt, epochs: 5, batchSize: 20, targetKind: 'sequence' });
+    expect(h.epochs[4].loss).toBeLessThan(h.epochs[0].loss);
+    model.dispose(); opt.dispose(); loss.dispose();
+  });
+});
