@@ -2,6 +2,7 @@
 // Memory is imported (env.memory); the TypeScript side owns allocation above heap_base().
 
 export * from './kernels/gemm';
+export * from './kernels/gemm-packed';
 export * from './kernels/activations';
 export * from './kernels/elementwise';
 export * from './kernels/gates';

@@ -54,7 +54,19 @@ const jsTwins = {
   f32_fill(n: number, p: number, v: number): void {
     e.f32.fill(v, p >>> 2, (p >>> 2) + n);
   },
+  // Packing is a layout change, not arithmetic: its twin is the layout written out in JS.
+  f32_packed_size: (N: number, K: number): number => Math.ceil(N / 16) * K * 16,
+  f32_pack_w(N: number, K: number, W: number, ldw: number, Wp: number): void {
+    e.f32.set(packW(N, K, ldw, e.f32.subarray(W >>> 2)), Wp >>> 2);
+  },
 };
+
+/** W (N×K, row stride ldw) as panels of 16 columns of Wᵀ: Wp[p][k][c] = W[16p + c][k], zero past N. */
+function packW(N: number, K: number, ldw: number, w: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(Math.ceil(N / 16) * K * 16);
+  for (let n = 0; n < N; n++) for (let kk = 0; kk < K; kk++) out[((n >> 4) * K + kk) * 16 + (n & 15)] = w[n * ldw + kk];
+  return out;
+}
 
 beforeAll(async () => {
   e = await engine();
@@ -223,7 +235,27 @@ function gemmNn(M: number, N: number, K: number, lay: Layout, acc: number): void
   sumTol(K));
 }
 
-const GEMMS = [['f32_gemm_nt', gemmNt, NT_LAYOUTS], ['f32_gemm_nn', gemmNn, NN_LAYOUTS]] as const;
+function gemmPk(M: number, N: number, K: number, lay: Layout, acc: number): void {
+  const lda = K + lay.pa, ldw = K + lay.pb, ldc = N + lay.pc;
+  const id = `M=${M} N=${N} K=${K} ${lay.name} acc=${acc}`;
+  const w = rand(`pk W ${id}`, N * K), size = Math.ceil(N / 16) * K * 16;
+  expect(k.f32_packed_size(N, K)).toBe(size);
+  // The packing itself, against the layout written out in JS.
+  check('f32_pack_w', id, { W: mat(N, K, ldw, w), Wp: outMat(1, size, size) },
+    (p) => k.f32_pack_w(N, K, p.W, ldw, p.Wp), (p) => ref.f32_pack_w_ref(N, K, p.W, ldw, p.Wp), 0);
+  const wPadded = new Float32Array(N * ldw);
+  for (let n = 0; n < N; n++) wPadded.set(w.subarray(n * K, (n + 1) * K), n * ldw);
+  check('f32_gemm_pk', id, {
+    A: mat(M, K, lda, rand(`pk A ${id}`, M * K)),
+    Wp: vec(packW(N, K, ldw, wPadded), size),
+    C: outMat(M, N, ldc, acc ? rand(`pk C ${id}`, M * N) : NaN),
+  },
+  (p) => k.f32_gemm_pk(M, N, K, p.A, lda, p.Wp, p.C, ldc, acc),
+  (p) => ref.f32_gemm_pk_ref(M, N, K, p.A, lda, p.Wp, p.C, ldc, acc),
+  sumTol(K));
+}
+
+const GEMMS = [['f32_gemm_nt', gemmNt, NT_LAYOUTS], ['f32_gemm_nn', gemmNn, NN_LAYOUTS], ['f32_gemm_pk', gemmPk, NT_LAYOUTS]] as const;
 
 for (const [name, run, layouts] of GEMMS) {
   describe(`${name} (tol 1e-5·K + 1e-6)`, () => {
@@ -582,7 +614,7 @@ describe(`fused gate kernels vs twins (tol ${GATE_TOL}; relu exact)`, () => {
 
 describe('coverage and memory', () => {
   it('every f32_* kernel the module exports is tested here', () => {
-    const tested = new Set<string>(['f32_gemm_nt', 'f32_gemm_nn', ...UNARY.map((u) => u.name), 'f32_add_rows',
+    const tested = new Set<string>(['f32_gemm_nt', 'f32_gemm_nn', 'f32_gemm_pk', 'f32_pack_w', 'f32_packed_size', ...UNARY.map((u) => u.name), 'f32_add_rows',
       'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill', 'f32_vmul', ...GATES.map(([name]) => name)]);
     // Kernels of the training side are compared with their twins beside their layers' tests.
     const elsewhere = ['optim.test.ts', 'loss.test.ts', 'layers.test.ts']

@@ -2,13 +2,17 @@
 // whole-sequence products after BPTT (as cuDNN does, not one outer product per step).
 // Key: T time, B batch, I input width, G gate rows (4H LSTM, 3H GRU, H RNN), R recurrent
 // width (H, or P with a projection). Pointers are byte addresses, strides count f32.
-import { f32_gemm_nt, f32_gemm_nn } from '../kernels/gemm';
+import { f32_gemm_nn } from '../kernels/gemm';
+import { f32_gemm_pk } from '../kernels/gemm-packed';
 import { f32_add_bias, f32_colsum } from '../kernels/elementwise';
 
-/** gates (T·B, G) = X (T·B, I) · W_ihᵀ (+ b_ih) (+ b_hh); a bias pointer of 0 means none. */
-export function input_projection(TB: i32, I: i32, G: i32, x: usize, ldx: i32, w_ih: usize,
+/**
+ * gates (T·B, G) = X (T·B, I) · W_ihᵀ (+ b_ih) (+ b_hh); pw_ih is W_ih packed by f32_pack_w;
+ * a bias pointer of 0 means none.
+ */
+export function input_projection(TB: i32, I: i32, G: i32, x: usize, ldx: i32, pw_ih: usize,
                                  b_ih: usize, b_hh: usize, gates: usize): void {
-  f32_gemm_nt(TB, G, I, x, ldx, w_ih, I, gates, G, 0);
+  f32_gemm_pk(TB, G, I, x, ldx, pw_ih, gates, G, 0);
   if (b_ih) f32_add_bias(TB, G, b_ih, gates, G);
   if (b_hh) f32_add_bias(TB, G, b_hh, gates, G);
 }

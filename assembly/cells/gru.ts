@@ -1,28 +1,30 @@
 // GRU over a whole sequence, one layer and one direction per call (Cho et al. 2014, in
 // PyTorch's nn.GRU form: gates r, z, n and n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))).
 // Key: T time, B batch, I input, H hidden.
-import { f32_gemm_nt, f32_gemm_nn } from '../kernels/gemm';
+import { f32_gemm_nn } from '../kernels/gemm';
+import { f32_gemm_pk } from '../kernels/gemm-packed';
 import { f32_add_bias, f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_gru_step_forward, f32_gru_step_backward } from '../kernels/gates';
 import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
 /**
- * Forward. Saves gates (T,B,3H) = r, z, n and hn (T,B,H) = W_hn h_prev + b_hn.
+ * Forward, with the weights packed by f32_pack_w (pw_ih, pw_hh).
+ * Saves gates (T,B,3H) = r, z, n and hn (T,B,H) = W_hn h_prev + b_hn.
  * x rows stride ldx; h0 (B,H); out rows stride ldo; hN (B,H). Scratch hg (B,3H).
  * lens (B i32) or 0: per-row lengths (see common.ts).
  */
 export function gru_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
-                                x: usize, ldx: i32, w_ih: usize, w_hh: usize, b_ih: usize, b_hh: usize,
+                                x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                 h0: usize, out: usize, ldo: i32, hN: usize,
                                 gates: usize, hn: usize, hg: usize, lens: usize): void {
   const G = 3 * H;
   const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
-  input_projection(T * B, I, G, x, ldx, w_ih, b_ih, 0, gates);
+  input_projection(T * B, I, G, x, ldx, pw_ih, b_ih, 0, gates);
   let hp = h0, ldhp = H;
   for (let s = 0; s < T; s++) {
     const t = <usize>time_at(s, T, reverse);
     const ot = out + t * oB;
-    f32_gemm_nt(B, G, H, hp, ldhp, w_hh, H, hg, G, 0);
+    f32_gemm_pk(B, G, H, hp, ldhp, pw_hh, hg, G, 0);
     if (b_hh) f32_add_bias(B, G, b_hh, hg, G);
     f32_gru_step_forward(B, H, gates + t * gB, hg, hp, ldhp, ot, ldo, hn + t * hB);
     if (any_padded(B, lens, <i32>t)) copy_padded_rows(B, H, lens, <i32>t, hp, ldhp, ot, ldo);

@@ -1,33 +1,35 @@
 // LSTM over a whole sequence, one layer and one direction per call (PyTorch's nn.LSTM:
 // gates i, f, g, o; optional projection h = W_hr (o ⊙ tanh c), Sak et al. 2014).
 // Key: T time, B batch, I input, H hidden, P projection (0 = none), R = P || H the width of h.
-import { f32_gemm_nt, f32_gemm_nn } from '../kernels/gemm';
+import { f32_gemm_nn } from '../kernels/gemm';
+import { f32_gemm_pk } from '../kernels/gemm-packed';
 import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_lstm_step_forward, f32_lstm_step_backward } from '../kernels/gates';
 import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
 /**
- * Forward. Saves for backward: gates (T,B,4H) activations, cs (T,B,H) cell states, and with a
+ * Forward. The weights come packed by f32_pack_w (pw_ih, pw_hh, pw_hr); the biases as they are.
+ * Saves for backward: gates (T,B,4H) activations, cs (T,B,H) cell states, and with a
  * projection hpre (T,B,H) = o ⊙ tanh(c). x rows (T·B, I) stride ldx; h0 (B,R), c0 (B,H);
  * out rows (T·B, R) stride ldo (a column slice of a (T,B,D·R) output); hN (B,R), cN (B,H).
  * lens (B i32) or 0: per-row lengths (see common.ts); padded rows carry their state through.
  */
 export function lstm_seq_forward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
-                                 x: usize, ldx: i32, w_ih: usize, w_hh: usize, b_ih: usize, b_hh: usize,
-                                 w_hr: usize, h0: usize, c0: usize, out: usize, ldo: i32,
+                                 x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
+                                 pw_hr: usize, h0: usize, c0: usize, out: usize, ldo: i32,
                                  hN: usize, cN: usize, gates: usize, cs: usize, hpre: usize, lens: usize): void {
   const G = 4 * H, R = P ? P : H;
   const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
-  input_projection(T * B, I, G, x, ldx, w_ih, b_ih, b_hh, gates);
+  input_projection(T * B, I, G, x, ldx, pw_ih, b_ih, b_hh, gates);
   let hp = h0, ldhp = R, cp = c0;
   for (let s = 0; s < T; s++) {
     const t = <usize>time_at(s, T, reverse);
     const gt = gates + t * gB, ct = cs + t * cB, ot = out + t * oB;
-    f32_gemm_nt(B, G, R, hp, ldhp, w_hh, R, gt, G, 1);
+    f32_gemm_pk(B, G, R, hp, ldhp, pw_hh, gt, G, 1);
     if (P) {
       const ht = hpre + t * cB;
       f32_lstm_step_forward(B, H, gt, cp, H, ct, ht, H);
-      f32_gemm_nt(B, P, H, ht, H, w_hr, H, ot, ldo, 0);
+      f32_gemm_pk(B, P, H, ht, H, pw_hr, ot, ldo, 0);
     } else {
       f32_lstm_step_forward(B, H, gt, cp, H, ct, ot, ldo);
     }

@@ -1,22 +1,23 @@
 // Elman RNN over a whole sequence, one layer and one direction per call:
 //   h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu (PyTorch's nn.RNN).
 // Key: T time, B batch, I input, H hidden.
-import { f32_gemm_nt, f32_gemm_nn } from '../kernels/gemm';
+import { f32_gemm_nn } from '../kernels/gemm';
+import { f32_gemm_pk } from '../kernels/gemm-packed';
 import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_rnn_step_forward, f32_rnn_step_backward } from '../kernels/gates';
 import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
-/** Forward. x rows stride ldx; h0 (B,H); out rows stride ldo; hN (B,H). Scratch pre (T,B,H). lens: see common.ts. */
+/** Forward (weights packed by f32_pack_w). x rows stride ldx; h0 (B,H); out rows stride ldo; hN (B,H). Scratch pre (T,B,H). lens: see common.ts. */
 export function rnn_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
-                                x: usize, ldx: i32, w_ih: usize, w_hh: usize, b_ih: usize, b_hh: usize,
+                                x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                 h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, lens: usize): void {
   const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
-  input_projection(T * B, I, H, x, ldx, w_ih, b_ih, b_hh, pre);
+  input_projection(T * B, I, H, x, ldx, pw_ih, b_ih, b_hh, pre);
   let hp = h0, ldhp = H;
   for (let s = 0; s < T; s++) {
     const t = <usize>time_at(s, T, reverse);
     const at = pre + t * hB, ot = out + t * oB;
-    f32_gemm_nt(B, H, H, hp, ldhp, w_hh, H, at, H, 1);
+    f32_gemm_pk(B, H, H, hp, ldhp, pw_hh, at, H, 1);
     f32_rnn_step_forward(B, H, at, ot, ldo, relu);
     if (any_padded(B, lens, <i32>t)) copy_padded_rows(B, H, lens, <i32>t, hp, ldhp, ot, ldo);
     hp = ot; ldhp = ldo;

@@ -116,3 +116,12 @@ export function f32_rnn_step_backward_ref(B: i32, H: i32, h: usize, ldh: i32, dh
 export function f32_vmul_ref(n: i32, x: usize, y: usize, z: usize): void {
   for (let i = 0; i < n; i++) st(z, i, ld(x, i) * ld(y, i));
 }
+
+/** Twin of f32_gemm_pk: reads the packed panels back element by element. */
+export function f32_gemm_pk_ref(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usize, C: usize, ldc: i32, acc: i32): void {
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s: f64 = 0;
+    for (let k = 0; k < K; k++) s += <f64>ld(A, i * lda + k) * <f64>ld(Wp, ((j >> 4) * K + k) * 16 + (j & 15));
+    st(C, i * ldc + j, acc ? <f32>(<f64>ld(C, i * ldc + j) + s) : <f32>s);
+  }
+}

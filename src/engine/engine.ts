@@ -18,8 +18,27 @@ const SIMD_PROBE = new Uint8Array([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b, // 16 zero bytes, end
 ]);
 
+/** Smallest module using f32x4.relaxed_madd (relaxed SIMD). */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128, v128, v128) -> v128
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // relaxed_madd
+]);
+
 export function hasSimd(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+/** Relaxed SIMD (Deno, Bun, Chromium, workerd by default; Node 20 behind --experimental-wasm-relaxed-simd). */
+export function hasRelaxedSimd(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
+}
+
+/** Which build the default loader picks here: the relaxed-SIMD one where the runtime has it. */
+export function defaultBuild(): URL {
+  const name = hasRelaxedSimd() ? 'wasm-rnn.relaxed.wasm' : 'wasm-rnn.wasm';
+  return new URL(`../../build/${name}`, import.meta.url);
 }
 
 export class Engine {
@@ -71,8 +90,8 @@ let loading: Promise<Engine> | undefined;
 
 /**
  * Load the engine (once per process; later calls return the same engine). With no argument the
- * module is read from `build/wasm-rnn.wasm` next to the package (file system in Node, fetch
- * elsewhere). Pass bytes or a compiled `WebAssembly.Module` where compiling or fetching is not
+ * module is read from `build/wasm-rnn.relaxed.wasm` where the runtime validates relaxed SIMD,
+ * else `build/wasm-rnn.wasm`, next to the package (file system in Node, fetch elsewhere). Pass bytes or a compiled `WebAssembly.Module` where compiling or fetching is not
  * allowed (Cloudflare workerd forbids compiling from bytes).
  */
 export function init(source?: WasmSource): Promise<Engine> {
@@ -95,7 +114,7 @@ export async function createEngine(source?: WasmSource): Promise<Engine> {
   if (!hasSimd()) {
     throw new StateError('wasm-rnn: this runtime does not support WebAssembly SIMD (the "simd128" feature), which the engine requires');
   }
-  const module = await compile(source ?? new URL('../../build/wasm-rnn.wasm', import.meta.url));
+  const module = await compile(source ?? defaultBuild());
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return new Engine(instance, memory);

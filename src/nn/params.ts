@@ -14,6 +14,8 @@ export class ParameterStore {
   private readonly byName = new Map<string, ParamSlice>();
   private ptr: number;
   private gptr: number;
+  /** Bumped whenever the parameters change, so derived data (packed weights) knows to refresh. */
+  version = 0;
 
   constructor(readonly engine: Engine, specs: ParamSpec[]) {
     let offset = 0;
@@ -72,6 +74,7 @@ export class ParameterStore {
     if (data.length !== s.size) throw new FormatError(`parameter '${name}' has ${s.size} values, got ${data.length}`);
     assertFinite(data, `parameter '${name}'`);
     this.engine.write(this.paramsPtr + s.offset * 4, data);
+    this.version++;
   }
 
   /** Copies of every parameter, by name, in PyTorch's layout. */
@@ -90,6 +93,12 @@ export class ParameterStore {
    */
   load(record: Record<string, TensorLike>, strict = true): void {
     for (const [s, data] of this.validate(record, strict)) this.engine.write(this.ptr + s.offset * 4, data);
+    this.version++;
+  }
+
+  /** Say that the parameters were written directly in memory (optimizers, restores). */
+  markChanged(): void {
+    this.version++;
   }
 
   /** Check a state dict against this store without writing; returns what load would write. */

@@ -68,6 +68,9 @@ export class Recurrent {
   readonly params: ParameterStore;
   private readonly fwd: Arena;
   private readonly bwd: Arena;
+  /** The weights packed for the forward kernels (f32_pack_w), refreshed when params.version moves. */
+  private readonly packed: Arena;
+  private packedVersion = -1;
   private pending: Pending | null = null;
   private disposed = false;
   private dropRng: Rng;
@@ -80,6 +83,7 @@ export class Recurrent {
     this.params = new ParameterStore(this.engine, paramSpecs(this.config));
     this.fwd = new Arena(this.engine);
     this.bwd = new Arena(this.engine);
+    this.packed = new Arena(this.engine);
     const seed = o.seed ?? nextSeed();
     this.dropRng = new Rng(seed ^ 0x9e3779b9);
     this.resetParameters(seed);
@@ -155,18 +159,20 @@ export class Recurrent {
     if (lengths) new Int32Array(e.memory.buffer, lens, B).set(lengths);
 
     const dropped = this.dropping;
+    this.pack();
+    const pk = this.packed;
     for (let l = 0; l < L; l++) {
       if (dropped && l > 0) this.dropInput(l - 1, T * B * D * R);
       const xin = this.layerInput(l, dropped), ldx = l === 0 ? I : D * R, inW = ldx;
       for (let d = 0; d < D; d++) {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R;
-        const w_ih = this.params.addr(`weight_ih${sfx}`), w_hh = this.params.addr(`weight_hh${sfx}`);
+        const w_ih = pk.at(`weight_ih${sfx}`), w_hh = pk.at(`weight_hh${sfx}`);
         const b_ih = this.params.addr(`bias_ih${sfx}`), b_hh = this.params.addr(`bias_hh${sfx}`);
         const h0p = a.at('h0') + ld * B * R * 4, hNp = a.at('hN') + ld * B * R * 4;
         if (kind === 'LSTM') {
           const P = this.config.projSize;
-          k.lstm_seq_forward(T, B, inW, H, P, d, xin, ldx, w_ih, w_hh, b_ih, b_hh, this.params.addr(`weight_hr${sfx}`),
+          k.lstm_seq_forward(T, B, inW, H, P, d, xin, ldx, w_ih, w_hh, b_ih, b_hh, P ? pk.at(`weight_hr${sfx}`) : 0,
             h0p, a.at('c0') + ld * B * H * 4, out, ldo, hNp, a.at('cN') + ld * B * H * 4,
             a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0, lens);
         } else if (kind === 'GRU') {
@@ -286,9 +292,20 @@ export class Recurrent {
     if (this.disposed) return;
     this.fwd.release();
     this.bwd.release();
+    this.packed.release();
     this.params.dispose();
     this.pending = null;
     this.disposed = true;
+  }
+
+  /** Pack every weight matrix for the forward kernels, if the parameters changed since last time. */
+  private pack(): void {
+    const p = this.params, k = this.engine.kernels;
+    if (this.packedVersion === p.version) return;
+    const mats = p.slices.filter((s) => s.shape.length === 2);
+    this.packed.ensure('packed', mats.map((s) => [s.name, k.f32_packed_size(s.shape[0], s.shape[1])]));
+    for (const s of mats) k.f32_pack_w(s.shape[0], s.shape[1], p.addr(s.name), s.shape[1], this.packed.at(s.name));
+    this.packedVersion = p.version;
   }
 
   /** Input rows of layer l: the user's x, the previous layer's output, or its dropped copy. */

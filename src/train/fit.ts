@@ -74,7 +74,7 @@ export function fit(model: Sequential, data: readonly Sample[], o: FitOptions): 
       stores.forEach((st, i) => saved[i].set(st.engine.f32.subarray(st.paramsPtr >>> 2, (st.paramsPtr >>> 2) + st.size)));
       o.optimizer.step();
       if (stores.some((st) => !Number.isFinite(st.engine.kernels.f32_sumsq(st.size, st.paramsPtr)))) {
-        stores.forEach((st, i) => st.engine.write(st.paramsPtr, saved[i]));
+        stores.forEach((st, i) => { st.engine.write(st.paramsPtr, saved[i]); st.markChanged(); });
         throw new NumericError(`fit: the update at epoch ${epoch}, step ${step + 1} made weights non-finite (learning rate too high?); restored the weights from before it`);
       }
       if (o.scheduler && o.schedulerPer === 'step') o.scheduler.step();

@@ -133,7 +133,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     this.live();
     for (const s of this.stores) s.paramsPtr; // throws if a store was disposed, before counting
     this.t++;
-    this.stores.forEach((s, i) => this.update(s, this.bufs[i], this.t));
+    this.stores.forEach((s, i) => { this.update(s, this.bufs[i], this.t); s.markChanged(); });
   }
 
   /** Zero every store's gradient buffer (backward accumulates with +=). */

@@ -2,8 +2,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { init, type Engine } from '../../src/index.js';
 
+/** The build under test: plain SIMD, or relaxed SIMD with WASM_RNN_BUILD=relaxed. */
+export const BUILD = process.env.WASM_RNN_BUILD === 'relaxed' ? 'wasm-rnn.relaxed.wasm' : 'wasm-rnn.wasm';
+
 export async function engine(): Promise<Engine> {
-  return init(readFileSync(new URL('../../build/wasm-rnn.wasm', import.meta.url)));
+  return init(readFileSync(new URL(`../../build/${BUILD}`, import.meta.url)));
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

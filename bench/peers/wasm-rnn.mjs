@@ -1,0 +1,93 @@
+// wasm-rnn itself, through its public API (dist/, built by `npm run build` at the root). It is the
+// baseline every ratio is taken against.
+//   inference:  model.forward(x) → { output, hN, cN }, copies in and out included;
+//   training:   Sequential([LSTM, Linear]) + CrossEntropyLoss + Adam, one optimizer step per run.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BENCH_DIR } from '../lib/common.mjs';
+
+let lib = null;
+
+export default {
+  name: 'wasm-rnn',
+  detail: 'WASM SIMD, 1 thread',
+  version: null,
+
+  async load() {
+    try {
+      lib = await import('../../dist/index.js');
+    } catch (err) {
+      return { ok: false, reason: `dist/ not built (run \`npm run build\` at the root): ${err.message}` };
+    }
+    await lib.init();
+    this.version = JSON.parse(readFileSync(path.join(BENCH_DIR, '..', 'package.json'), 'utf8')).version;
+    return { ok: true };
+  },
+
+  setup(w, s) {
+    return w.task === 'train' ? train(w, s) : infer(w, s);
+  },
+};
+
+function infer(w, s) {
+  const Ctor = { LSTM: lib.LSTM, GRU: lib.GRU }[w.kind];
+  const m = new Ctor({ inputSize: w.I, hiddenSize: w.H, numLayers: 1 });
+  m.loadStateDict(tensors(s.params, s.shapes));
+  const x = new lib.Tensor(s.x, [w.T, w.B, w.I]);
+  return {
+    run: () => m.forward(x).output.data[0],
+    output: () => ({ y: m.forward(x).output.data }),
+    dispose: () => m.dispose(),
+  };
+}
+
+function train(w, s) {
+  const { LSTM, Linear, Sequential, CrossEntropyLoss, Adam, Tensor } = lib;
+  const model = new Sequential([
+    new LSTM({ inputSize: w.I, hiddenSize: w.H, numLayers: 1 }),
+    new Linear({ inFeatures: w.H, outFeatures: w.C }),
+  ]);
+  const record = {};
+  for (const [k, v] of Object.entries(tensors(s.params, s.shapes))) record[`0.${k}`] = v;
+  for (const [k, v] of Object.entries(tensors(s.linear, s.linearShapes))) record[`1.${k}`] = v;
+  model.loadStateDict(record);
+  const lossFn = new CrossEntropyLoss();                 // mean over the T·B rows
+  const opt = new Adam(model, { lr: w.lr, eps: w.eps });
+  const x = new Tensor(s.x, [w.T, w.B, w.I]);
+
+  const loss = () => lossFn.forward(model.forward(x), s.targets);
+  const step = () => {
+    opt.zeroGrad();
+    const l = loss();
+    model.backward(lossFn.backward());
+    opt.step();
+    return l;
+  };
+  return {
+    run: step,
+    output: () => {
+      // The check protocol (same in every adapter): gradients and loss at the shared weights,
+      // then the loss after each of `checkSteps` Adam steps.
+      opt.zeroGrad();
+      const losses = [loss()];
+      model.backward(lossFn.backward());
+      const g = model.gradients();
+      const grads = {
+        weight_ih_l0: g['0.weight_ih_l0'].data, weight_hh_l0: g['0.weight_hh_l0'].data,
+        bias_ih_l0: g['0.bias_ih_l0'].data, bias_hh_l0: g['0.bias_hh_l0'].data,
+        'linear.weight': g['1.weight'].data, 'linear.bias': g['1.bias'].data,
+      };
+      opt.step();
+      for (let k = 1; k < w.checkSteps; k++) losses.push(step());
+      losses.push(loss());
+      return { losses, grads };
+    },
+    dispose: () => { opt.dispose(); lossFn.dispose(); model.dispose(); },
+  };
+}
+
+function tensors(record, shapes) {
+  const out = {};
+  for (const [k, v] of Object.entries(record)) out[k] = new lib.Tensor(v, shapes[k]);
+  return out;
+}
