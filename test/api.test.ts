@@ -107,6 +107,43 @@ describe('dropout between layers', () => {
   });
 });
 
+describe('streaming step()', () => {
+  for (const [kind, make] of [
+    ['LSTM', () => new LSTM({ inputSize: 3, hiddenSize: 13, numLayers: 2, projSize: 5, seed: 51 })],
+    ['GRU', () => new GRU({ inputSize: 3, hiddenSize: 5, numLayers: 3, seed: 52 })],
+    ['RNN', () => new RNN({ inputSize: 3, hiddenSize: 37, nonlinearity: 'relu', seed: 53 })],
+  ] as const) {
+    it(`${kind}: step by step equals one forward over the sequence, from a given state`, () => {
+      const m = make();
+      const { numLayers: L, hiddenSize: H } = m.config, R = m.outputSize, T = 6, B = 2;
+      const x = input(T, B, 3), h0 = new Tensor(randomArray(L * B * R, 3), [L, B, R]);
+      const c0 = kind === 'LSTM' ? new Tensor(randomArray(L * B * H, 4), [L, B, H]) : undefined;
+      const full = m.forward(x, { h0, ...(c0 ? { c0 } : {}) });
+      m.resetState(B, { h0, ...(c0 ? { c0 } : {}) });
+      const out = new Float32Array(B * R);
+      for (let t = 0; t < T; t++) {
+        m.step(x.data.subarray(t * B * 3, (t + 1) * B * 3), out);
+        expect(maxAbsDiff(out, full.output.data.subarray(t * B * R, (t + 1) * B * R))).toBeLessThan(1e-6);
+      }
+      expect(maxAbsDiff(m.state.h.data, full.hN.data)).toBeLessThan(1e-6);
+      if (c0) expect(maxAbsDiff(m.state.c!.data, full.cN!.data)).toBeLessThan(1e-6);
+      const used = e.heap.bytesInUse;
+      for (let t = 0; t < 50; t++) m.step(x.data.subarray(0, B * 3), out);
+      expect(e.heap.bytesInUse).toBe(used);
+      m.dispose();
+    });
+  }
+
+  it('checks its input and refuses bidirectional models', () => {
+    const m = new GRU({ inputSize: 3, hiddenSize: 5 });
+    expect(() => m.step([1, 2, 3])).toThrow(/resetState/);
+    m.resetState(2);
+    expect(() => m.step([1, 2, 3])).toThrow(/expected batch × inputSize = 2 × 3/);
+    expect(() => m.step([1, 2, 3, 4, 5, NaN])).toThrow(NumericError);
+    expect(() => new LSTM({ inputSize: 3, hiddenSize: 5, bidirectional: true }).resetState()).toThrow(/bidirectional/);
+  });
+});
+
 describe('errors', () => {
   it('names the expected and the received shape', () => {
     const m = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2 });

@@ -5,7 +5,7 @@
 // Key: T time, B batch, I input, H hidden, P projection (LSTM only), R = P || H the width of h,
 // G gate rows (H RNN, 4H LSTM, 3H GRU), L layers, D directions.
 import { getEngine, type Engine } from '../engine/engine.js';
-import { ShapeError, StateError } from '../errors.js';
+import { NumericError, ShapeError, StateError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { nextSeed, Rng } from '../random.js';
 import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
@@ -71,6 +71,9 @@ export class Recurrent {
   /** The weights packed for the forward kernels (f32_pack_w), refreshed when params.version moves. */
   private readonly packed: Arena;
   private packedVersion = -1;
+  /** Streaming (step()) buffers and batch size. */
+  private readonly stepArena: Arena;
+  private stepState: { B: number } | null = null;
   private pending: Pending | null = null;
   private disposed = false;
   private dropRng: Rng;
@@ -84,6 +87,7 @@ export class Recurrent {
     this.fwd = new Arena(this.engine);
     this.bwd = new Arena(this.engine);
     this.packed = new Arena(this.engine);
+    this.stepArena = new Arena(this.engine);
     const seed = o.seed ?? nextSeed();
     this.dropRng = new Rng(seed ^ 0x9e3779b9);
     this.resetParameters(seed);
@@ -267,6 +271,80 @@ export class Recurrent {
     return res;
   }
 
+  /**
+   * Streaming inference: advance the carried state by one time step. x holds B·inputSize values
+   * (one row per sequence); returns the top layer's output (B·outputSize), written into `out`
+   * when given (no allocation), else into a fresh array. Nothing is saved for backward. The
+   * state starts at zero, or at what resetState() set, and persists across calls.
+   */
+  step(x: ArrayLike<number>, out?: Float32Array): Float32Array {
+    const st = this.stepState;
+    if (!st) throw new StateError(`${this.config.kind}.step: call resetState(batch) first to set the batch size`);
+    const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
+    const B = st.B, R = this.outputSize, e = this.engine, k = e.kernels, a = this.stepArena;
+    if (x.length !== B * I) throw new ShapeError(`${kind}.step: x has ${x.length} values, expected batch × inputSize = ${B} × ${I}`);
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new NumericError(`${kind}.step: x has a non-finite value (${x[i]}) at ${i}`);
+    if (out && out.length !== B * R) throw new ShapeError(`${kind}.step: out has ${out.length} values, expected ${B * R}`);
+    this.pack();
+    e.write(a.at('x'), x);
+    const pk = this.packed, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    for (let l = 0; l < L; l++) {
+      const sfx = suffix(l, 0), inW = l === 0 ? I : R, xin = l === 0 ? a.at('x') : a.at(`o${l - 1}`);
+      const h = a.at('h') + l * B * R * 4, o = a.at(`o${l}`);
+      const pi = pk.at(`weight_ih${sfx}`), ph = pk.at(`weight_hh${sfx}`);
+      const bi = this.params.addr(`bias_ih${sfx}`), bh = this.params.addr(`bias_hh${sfx}`);
+      // h0 and hN (c0 and cN) are the same buffer: the kernels read the state before they write it.
+      if (kind === 'LSTM') {
+        const c = a.at('c') + l * B * H * 4;
+        k.lstm_seq_forward(1, B, inW, H, P, 0, xin, inW, pi, ph, bi, bh, P ? pk.at(`weight_hr${sfx}`) : 0,
+          h, c, o, R, h, c, a.at('g'), a.at('cs'), P ? a.at('hp') : 0, 0);
+      } else if (kind === 'GRU') {
+        k.gru_seq_forward(1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, a.at('g'), a.at('hn'), a.at('hg'), 0);
+      } else {
+        k.rnn_seq_forward(1, B, inW, H, 0, relu, xin, inW, pi, ph, bi, bh, h, o, R, h, a.at('g'), 0);
+      }
+    }
+    const res = out ?? new Float32Array(B * R);
+    const f = e.f32, base = a.at(`o${L - 1}`) >>> 2;
+    res.set(f.subarray(base, base + B * R));
+    return res;
+  }
+
+  /**
+   * Start streaming (step()) with `batch` sequences, from zero state or from h0 (L, B, R) and,
+   * for LSTM, c0 (L, B, H). Not for bidirectional models (the reverse direction needs the future).
+   */
+  resetState(batch = 1, state: { h0?: TensorLike; c0?: TensorLike } = {}): void {
+    this.live();
+    const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind, bidirectional } = this.config;
+    if (bidirectional) throw new StateError(`${kind}.resetState: step() runs forward in time; a bidirectional model needs whole sequences (forward)`);
+    const B = positiveInt(batch, `${kind}.resetState: batch`), R = this.outputSize, G = GATES[kind] * H;
+    const h0 = state.h0 === undefined ? null : Tensor.from(state.h0, `${kind}.resetState: h0`);
+    const c0 = state.c0 === undefined ? null : Tensor.from(state.c0, `${kind}.resetState: c0`);
+    if (h0) { assertShape(h0.shape, [L, B, R], `${kind}.resetState: h0`); assertFinite(h0.data, `${kind}.resetState: h0`); }
+    if (c0) {
+      if (kind !== 'LSTM') throw new ShapeError(`${kind}.resetState: c0 is only for LSTM`);
+      assertShape(c0.shape, [L, B, H], `${kind}.resetState: c0`); assertFinite(c0.data, `${kind}.resetState: c0`);
+    }
+    const r: [string, number][] = [['x', B * I], ['h', L * B * R], ['c', L * B * H], ['g', B * G], ['cs', B * H], ['hp', P ? B * H : 0],
+      ['hn', B * H], ['hg', B * G]];
+    for (let l = 0; l < L; l++) r.push([`o${l}`, B * R]);
+    this.stepArena.ensure(`step ${B}`, r);
+    const e = this.engine, a = this.stepArena;
+    if (h0) e.write(a.at('h'), h0.data); else e.zero(a.at('h'), L * B * R);
+    if (c0) e.write(a.at('c'), c0.data); else e.zero(a.at('c'), L * B * H);
+    this.stepState = { B };
+  }
+
+  /** The streaming state: h (L, B, R) and, for LSTM, c (L, B, H). */
+  get state(): { h: Tensor; c?: Tensor } {
+    const st = this.stepState;
+    if (!st) throw new StateError(`${this.config.kind}.state: no streaming state (call resetState first)`);
+    const { numLayers: L, hiddenSize: H, kind } = this.config, B = st.B, R = this.outputSize;
+    const h = new Tensor(this.engine.read(this.stepArena.at('h'), L * B * R), [L, B, R]);
+    return kind === 'LSTM' ? { h, c: new Tensor(this.engine.read(this.stepArena.at('c'), L * B * H), [L, B, H]) } : { h };
+  }
+
   /** Copies of the parameters, by PyTorch state_dict name. */
   stateDict(): Record<string, Tensor> { this.live(); return this.params.stateDict(); }
   /** Load parameters by name (validated first; nothing changes on error). */
@@ -293,6 +371,8 @@ export class Recurrent {
     this.fwd.release();
     this.bwd.release();
     this.packed.release();
+    this.stepArena.release();
+    this.stepState = null;
     this.params.dispose();
     this.pending = null;
     this.disposed = true;
