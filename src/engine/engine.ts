@@ -5,6 +5,7 @@
 import { StateError } from '../errors.js';
 import { Heap } from './heap.js';
 import { KERNEL_NAMES, type Kernels, type RefKernels } from './kernels.js';
+import { ThreadPool } from './pool.js';
 
 /** Where the module comes from: a URL or path, its bytes, a compiled module, or a fetch Response. */
 export type WasmSource = URL | string | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response | PromiseLike<Response>;
@@ -46,6 +47,9 @@ export class Engine {
   readonly heap: Heap;
   private view = new Float32Array(0);
 
+  /** Worker threads sharing this engine's memory (threaded engines only). */
+  pool: ThreadPool | null = null;
+
   constructor(readonly instance: WebAssembly.Instance, readonly memory: WebAssembly.Memory) {
     const ex = instance.exports as Record<string, unknown>;
     for (const name of KERNEL_NAMES) {
@@ -53,6 +57,17 @@ export class Engine {
     }
     this.kernels = ex as unknown as Kernels & RefKernels;
     this.heap = new Heap(memory, this.kernels.heap_base());
+  }
+
+  /** Threads that run kernels (1 unless created with `threads`). */
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
+  /** Stop the worker threads, if any (the engine keeps working on one thread). */
+  dispose(): void {
+    this.pool?.terminate();
+    this.pool = null;
   }
 
   /** A Float32Array over all of linear memory, fresh if the memory grew since the last call. */
@@ -94,9 +109,9 @@ let loading: Promise<Engine> | undefined;
  * else `build/wasm-rnn.wasm`, next to the package (file system in Node, fetch elsewhere). Pass bytes or a compiled `WebAssembly.Module` where compiling or fetching is not
  * allowed (Cloudflare workerd forbids compiling from bytes).
  */
-export function init(source?: WasmSource): Promise<Engine> {
+export function init(source?: WasmSource, opts?: EngineOptions): Promise<Engine> {
   if (defaultEngine) return Promise.resolve(defaultEngine);
-  loading ??= createEngine(source).then(
+  loading ??= createEngine(source, opts).then(
     (e) => (defaultEngine = e),
     (err) => { loading = undefined; throw err; },
   );
@@ -109,15 +124,48 @@ export function getEngine(): Engine {
   return defaultEngine;
 }
 
+export interface EngineOptions {
+  /**
+   * Threads for the recurrent layers (default 1). With more, batches of at least 8 sequences are
+   * split across Web Workers / worker_threads sharing one memory; this needs the threads build
+   * (`build/wasm-rnn.threads.wasm`, the default for threads > 1) and SharedArrayBuffer, which
+   * browsers only give cross-origin-isolated pages (COOP: same-origin, COEP: require-corp).
+   */
+  threads?: number;
+}
+
+/** Pages of the shared memory of a threaded engine (must match asconfig's maximumMemory). */
+const SHARED_MAX_PAGES = 16384;
+
 /** A fresh, independent engine (its own module instance and memory). */
-export async function createEngine(source?: WasmSource): Promise<Engine> {
+export async function createEngine(source?: WasmSource, opts: EngineOptions = {}): Promise<Engine> {
   if (!hasSimd()) {
     throw new StateError('wasm-rnn: this runtime does not support WebAssembly SIMD (the "simd128" feature), which the engine requires');
   }
-  const module = await compile(source ?? defaultBuild());
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return new Engine(instance, memory);
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new StateError(`wasm-rnn: threads must be an integer ≥ 1, got ${threads}`);
+  if (threads > 1 && typeof SharedArrayBuffer !== 'function') {
+    throw new StateError('wasm-rnn: threads need SharedArrayBuffer (in a browser: serve the page cross-origin isolated, ' +
+      'with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)');
+  }
+  const module = await compile(source ?? (threads > 1 ? new URL('../../build/wasm-rnn.threads.wasm', import.meta.url) : defaultBuild()));
+  const memory = threads > 1
+    ? new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
+    : new WebAssembly.Memory({ initial: 1 });
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { env: { memory } });
+  } catch (err) {
+    throw new StateError(`wasm-rnn: the module does not fit a ${threads > 1 ? 'shared' : 'non-shared'} memory ` +
+      `(${(err as Error).message}); use build/wasm-rnn.threads.wasm with threads > 1, another build otherwise`);
+  }
+  const engine = new Engine(instance, memory);
+  if (threads > 1) {
+    const fns = instance.exports as unknown as Record<string, (...a: number[]) => unknown>;
+    const names = Object.keys(instance.exports).filter((n) => typeof fns[n] === 'function');
+    engine.pool = await ThreadPool.create(module, memory, fns, names, threads - 1);
+  }
+  return engine;
 }
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {

@@ -10,6 +10,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { nextSeed, Rng } from '../random.js';
 import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
 import { Arena } from './arena.js';
+import type { Call } from '../engine/pool.js';
 import { ParameterStore, type ParamSpec } from './params.js';
 
 export type RecurrentKind = 'RNN' | 'LSTM' | 'GRU';
@@ -59,6 +60,23 @@ export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
 
 const GATES: Record<RecurrentKind, number> = { RNN: 1, LSTM: 4, GRU: 3 };
 
+/** Batches at least this large are split across the engine's threads. */
+const PARALLEL_MIN_BATCH = 8;
+
+/** Sequences b0 … b0+B-1 of a batch, with their working memory. */
+interface Slice { b0: number; B: number; fwd: Arena; bwd: Arena; grads: number }
+
+function releaseSlice(e: Engine, sl: Slice): void {
+  sl.fwd.release();
+  sl.bwd.release();
+  if (sl.grads) e.release(sl.grads);
+}
+
+/** Input rows of layer l: the user's x, the previous layer's output, or its dropped copy. */
+function layerInput(a: Arena, l: number, dropped: boolean): number {
+  return l === 0 ? a.at('x') : a.at(dropped ? `xd${l - 1}` : `out${l - 1}`);
+}
+
 /** What a forward leaves for backward. */
 interface Pending { T: number; B: number; unbatched: boolean; masked: boolean; dropped: boolean }
 
@@ -66,8 +84,8 @@ export class Recurrent {
   readonly config: RecurrentConfig;
   readonly engine: Engine;
   readonly params: ParameterStore;
-  private readonly fwd: Arena;
-  private readonly bwd: Arena;
+  /** Batch slices of the last forward, one per thread used, each with its working memory. */
+  private slices: Slice[] = [];
   /** The weights packed for the forward kernels (f32_pack_w), refreshed when params.version moves. */
   private readonly packed: Arena;
   private packedVersion = -1;
@@ -84,8 +102,6 @@ export class Recurrent {
     this.config = resolveConfig(kind, o);
     this.engine = o.engine ?? getEngine();
     this.params = new ParameterStore(this.engine, paramSpecs(this.config));
-    this.fwd = new Arena(this.engine);
-    this.bwd = new Arena(this.engine);
     this.packed = new Arena(this.engine);
     this.stepArena = new Arena(this.engine);
     const seed = o.seed ?? nextSeed();
@@ -153,50 +169,76 @@ export class Recurrent {
     if (c0) { assertShape(c0.shape, stateShape(H), `${name}: c0`); assertFinite(c0.data, `${name}: c0`); }
     const lengths = state.lengths === undefined ? null : checkLengths(state.lengths, T, B, name);
 
-    this.ensureForwardArena(T, B);
     this.pending = null;
-    const e = this.engine, a = this.fwd, k = e.kernels;
-    writeTB(e, a.at('x'), x.data, T, B, I, batchFirst && !unbatched);
-    if (h0) e.write(a.at('h0'), h0.data); else e.zero(a.at('h0'), D * L * B * R);
-    if (kind === 'LSTM') { if (c0) e.write(a.at('c0'), c0.data); else e.zero(a.at('c0'), D * L * B * H); }
-    const lens = lengths ? a.at('lens') : 0;
-    if (lengths) new Int32Array(e.memory.buffer, lens, B).set(lengths);
-
+    const slices = this.plan(T, B);
+    const e = this.engine, bf = batchFirst && !unbatched;
+    for (const sl of slices) {
+      const a = sl.fwd;
+      scatterRows(e, a.at('x'), x.data, T, B, I, bf, sl.b0, sl.B);
+      if (h0) scatterRows(e, a.at('h0'), h0.data, D * L, B, R, false, sl.b0, sl.B); else e.zero(a.at('h0'), D * L * sl.B * R);
+      if (kind === 'LSTM') {
+        if (c0) scatterRows(e, a.at('c0'), c0.data, D * L, B, H, false, sl.b0, sl.B); else e.zero(a.at('c0'), D * L * sl.B * H);
+      }
+      if (lengths) new Int32Array(e.memory.buffer, a.at('lens'), sl.B).set(lengths.subarray(sl.b0, sl.b0 + sl.B));
+    }
     const dropped = this.dropping;
+    if (dropped) {
+      // Inverted dropout masks m ∈ {0, 1/(1-p)} for the whole batch, drawn in one order whatever
+      // the number of threads, then given to each slice (saved for backward).
+      const p = this.config.dropout, scale = 1 / (1 - p), n = T * B * D * R;
+      for (let l = 0; l < L - 1; l++) {
+        const mask = new Float32Array(n);
+        for (let i = 0; i < n; i++) mask[i] = this.dropRng.next() < p ? 0 : scale;
+        for (const sl of slices) scatterRows(e, sl.fwd.at(`dm${l}`), mask, T, B, D * R, false, sl.b0, sl.B);
+      }
+    }
     this.pack();
-    const pk = this.packed;
+    this.run(slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
+
+    this.pending = { T, B, unbatched, masked: lengths !== null, dropped };
+    const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
+    const output = new Float32Array(T * B * D * R), hN = new Float32Array(D * L * B * R);
+    const cN = kind === 'LSTM' ? new Float32Array(D * L * B * H) : null;
+    for (const sl of slices) {
+      gatherRows(e, sl.fwd.at(`out${L - 1}`), output, T, B, D * R, bf, sl.b0, sl.B);
+      gatherRows(e, sl.fwd.at('hN'), hN, D * L, B, R, false, sl.b0, sl.B);
+      if (cN) gatherRows(e, sl.fwd.at('cN'), cN, D * L, B, H, false, sl.b0, sl.B);
+    }
+    // The saved rows of padded steps carry the state (the next step's h_prev); users see zeros.
+    if (lengths) zeroPadded(output, lengths, T, B, D * R, bf);
+    const res: ForwardResult = { output: new Tensor(output, outShape), hN: new Tensor(hN, stateShape(R)) };
+    if (cN) res.cN = new Tensor(cN, stateShape(H));
+    return res;
+  }
+
+  /** The kernel calls of one forward over one batch slice: every layer and direction in order. */
+  private forwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean): Call[] {
+    const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
+    const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd, pk = this.packed;
+    const lens = masked ? a.at('lens') : 0, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    const calls: Call[] = [];
     for (let l = 0; l < L; l++) {
-      if (dropped && l > 0) this.dropInput(l - 1, T * B * D * R);
-      const xin = this.layerInput(l, dropped), ldx = l === 0 ? I : D * R, inW = ldx;
+      if (dropped && l > 0) calls.push(['f32_vmul', T * B * D * R, a.at(`out${l - 1}`), a.at(`dm${l - 1}`), a.at(`xd${l - 1}`)]);
+      const xin = layerInput(a, l, dropped), inW = l === 0 ? I : D * R;
       for (let d = 0; d < D; d++) {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R;
         const w_ih = pk.at(`weight_ih${sfx}`), w_hh = pk.at(`weight_hh${sfx}`);
         const b_ih = this.params.addr(`bias_ih${sfx}`), b_hh = this.params.addr(`bias_hh${sfx}`);
-        const h0p = a.at('h0') + ld * B * R * 4, hNp = a.at('hN') + ld * B * R * 4;
+        const h0 = a.at('h0') + ld * B * R * 4, hN = a.at('hN') + ld * B * R * 4;
         if (kind === 'LSTM') {
-          const P = this.config.projSize;
-          k.lstm_seq_forward(T, B, inW, H, P, d, xin, ldx, w_ih, w_hh, b_ih, b_hh, P ? pk.at(`weight_hr${sfx}`) : 0,
-            h0p, a.at('c0') + ld * B * H * 4, out, ldo, hNp, a.at('cN') + ld * B * H * 4,
-            a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0, lens);
+          calls.push(['lstm_seq_forward', T, B, inW, H, P, d, xin, inW, w_ih, w_hh, b_ih, b_hh, P ? pk.at(`weight_hr${sfx}`) : 0,
+            h0, a.at('c0') + ld * B * H * 4, out, ldo, hN, a.at('cN') + ld * B * H * 4,
+            a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0, lens]);
         } else if (kind === 'GRU') {
-          k.gru_seq_forward(T, B, inW, H, d, xin, ldx, w_ih, w_hh, b_ih, b_hh, h0p, out, ldo, hNp,
-            a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'), lens);
+          calls.push(['gru_seq_forward', T, B, inW, H, d, xin, inW, w_ih, w_hh, b_ih, b_hh, h0, out, ldo, hN,
+            a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'), lens]);
         } else {
-          k.rnn_seq_forward(T, B, inW, H, d, this.config.nonlinearity === 'relu' ? 1 : 0, xin, ldx,
-            w_ih, w_hh, b_ih, b_hh, h0p, out, ldo, hNp, a.at('pre'), lens);
+          calls.push(['rnn_seq_forward', T, B, inW, H, d, relu, xin, inW, w_ih, w_hh, b_ih, b_hh, h0, out, ldo, hN, a.at('pre'), lens]);
         }
       }
     }
-    this.pending = { T, B, unbatched, masked: lengths !== null, dropped };
-    const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
-    const output = new Tensor(readTB(e, a.at(`out${L - 1}`), T, B, D * R, batchFirst && !unbatched), outShape);
-    // The saved rows of padded steps carry the state (the next step's h_prev); users see zeros.
-    if (lengths) zeroPadded(output.data, lengths, T, B, D * R, batchFirst && !unbatched);
-    const hN = new Tensor(e.read(a.at('hN'), D * L * B * R), stateShape(R));
-    const res: ForwardResult = { output, hN };
-    if (kind === 'LSTM') res.cN = new Tensor(e.read(a.at('cN'), D * L * B * H), stateShape(H));
-    return res;
+    return calls;
   }
 
   /**
@@ -223,52 +265,104 @@ export class Recurrent {
     if (dhN) { assertShape(dhN.shape, stateShape(R), `${name}: dhN`); assertFinite(dhN.data, `${name}: dhN`); }
     if (dcN) { assertShape(dcN.shape, stateShape(H), `${name}: dcN`); assertFinite(dcN.data, `${name}: dcN`); }
 
-    this.ensureBackwardArena(T, B);
-    const e = this.engine, a = this.fwd, b = this.bwd, k = e.kernels;
-    const lens = masked ? a.at('lens') : 0, stash = masked ? b.at('stash') : 0;
-    writeTB(e, b.at('dout'), dOut.data, T, B, D * R, bf);
-    if (dhN) e.write(b.at('dhN'), dhN.data);
-    if (dcN) e.write(b.at('dcN'), dcN.data);
+    const slices = this.slices;
+    const e = this.engine, k = e.kernels;
+    for (const sl of slices) {
+      this.ensureBackwardArena(sl, T);
+      const b = sl.bwd;
+      scatterRows(e, b.at('dout'), dOut.data, T, B, D * R, bf, sl.b0, sl.B);
+      if (dhN) scatterRows(e, b.at('dhN'), dhN.data, D * L, B, R, false, sl.b0, sl.B);
+      if (dcN) scatterRows(e, b.at('dcN'), dcN.data, D * L, B, H, false, sl.b0, sl.B);
+    }
+    this.run(slices.map((sl) => this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null)));
+    // Slices past the first accumulated into private gradient buffers: add them in.
+    for (const sl of slices) if (sl.grads) k.f32_add_rows(1, this.params.size, sl.grads, 0, this.params.gradsPtr, 0);
+    this.pending = null;
 
+    const dInput = new Float32Array(T * B * I), dh0 = new Float32Array(D * L * B * R);
+    const dc0 = kind === 'LSTM' ? new Float32Array(D * L * B * H) : null;
+    for (const sl of slices) {
+      gatherRows(e, sl.bwd.at('dx0'), dInput, T, B, I, bf, sl.b0, sl.B);
+      gatherRows(e, sl.bwd.at('dh0'), dh0, D * L, B, R, false, sl.b0, sl.B);
+      if (dc0) gatherRows(e, sl.bwd.at('dc0'), dc0, D * L, B, H, false, sl.b0, sl.B);
+    }
+    const res: BackwardResult = {
+      dInput: new Tensor(dInput, unbatched ? [T, I] : bf ? [B, T, I] : [T, B, I]),
+      dh0: new Tensor(dh0, stateShape(R)),
+    };
+    if (dc0) res.dc0 = new Tensor(dc0, stateShape(H));
+    return res;
+  }
+
+  /** The kernel calls of one backward over one batch slice: layers in reverse, every direction. */
+  private backwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean, hasDhN: boolean, hasDcN: boolean): Call[] {
+    const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
+    const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd, b = sl.bwd, ps = this.params;
+    const lens = masked ? a.at('lens') : 0, stash = masked ? b.at('stash') : 0, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    const gbase = sl.grads || ps.gradsPtr;
+    const calls: Call[] = sl.grads ? [['f32_fill', ps.size, sl.grads, 0]] : [];
     for (let l = L - 1; l >= 0; l--) {
-      const inW = l === 0 ? I : D * R;
-      const xin = this.layerInput(l, dropped);
-      const dx = b.at(`dx${l}`);
-      e.zero(dx, T * B * inW);
+      const inW = l === 0 ? I : D * R, xin = layerInput(a, l, dropped), dx = b.at(`dx${l}`);
+      calls.push(['f32_fill', T * B * inW, dx, 0]);
       const doutL = l === L - 1 ? b.at('dout') : b.at(`dx${l + 1}`);
       // Through the dropout between layer l and l + 1: the same mask scales the gradient.
-      if (dropped && l < L - 1) k.f32_vmul(T * B * D * R, doutL, a.at(`dm${l}`), doutL);
+      if (dropped && l < L - 1) calls.push(['f32_vmul', T * B * D * R, doutL, a.at(`dm${l}`), doutL]);
       for (let d = 0; d < D; d++) {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R, dout = doutL + d * R * 4;
-        const pa = (n: string) => this.params.addr(`${n}${sfx}`), ga = (n: string) => this.params.gradAddr(`${n}${sfx}`);
-        const h0p = a.at('h0') + ld * B * R * 4, dh0 = b.at('dh0') + ld * B * R * 4;
-        const dhNp = dhN ? b.at('dhN') + ld * B * R * 4 : 0;
+        const pa = (n: string) => ps.addr(`${n}${sfx}`);
+        const ga = (n: string) => (ps.has(`${n}${sfx}`) ? gbase + ps.slice(`${n}${sfx}`).offset * 4 : 0);
+        const h0 = a.at('h0') + ld * B * R * 4, dh0 = b.at('dh0') + ld * B * R * 4;
+        const dhN = hasDhN ? b.at('dhN') + ld * B * R * 4 : 0;
         if (kind === 'LSTM') {
-          k.lstm_seq_backward(T, B, inW, H, P, d, xin, inW, pa('weight_ih'), pa('weight_hh'), pa('weight_hr'),
-            h0p, a.at('c0') + ld * B * H * 4, out, ldo, a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0,
-            dout, ldo, dhNp, dcN ? b.at('dcN') + ld * B * H * 4 : 0, dx, inW, dh0, b.at('dc0') + ld * B * H * 4,
+          calls.push(['lstm_seq_backward', T, B, inW, H, P, d, xin, inW, pa('weight_ih'), pa('weight_hh'), pa('weight_hr'),
+            h0, a.at('c0') + ld * B * H * 4, out, ldo, a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0,
+            dout, ldo, dhN, hasDcN ? b.at('dcN') + ld * B * H * 4 : 0, dx, inW, dh0, b.at('dc0') + ld * B * H * 4,
             ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), ga('weight_hr'),
-            b.at('dg'), P ? b.at('dhs') : 0, P ? b.at('dhpre') : 0, lens, stash);
+            b.at('dg'), P ? b.at('dhs') : 0, P ? b.at('dhpre') : 0, lens, stash]);
         } else if (kind === 'GRU') {
-          k.gru_seq_backward(T, B, inW, H, d, xin, inW, pa('weight_ih'), pa('weight_hh'), h0p, out, ldo,
-            a.at(`g${ld}`), a.at(`hn${ld}`), dout, ldo, dhNp, dx, inW, dh0,
-            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), b.at('dg2'), lens, stash);
+          calls.push(['gru_seq_backward', T, B, inW, H, d, xin, inW, pa('weight_ih'), pa('weight_hh'), h0, out, ldo,
+            a.at(`g${ld}`), a.at(`hn${ld}`), dout, ldo, dhN, dx, inW, dh0,
+            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), b.at('dg2'), lens, stash]);
         } else {
-          k.rnn_seq_backward(T, B, inW, H, d, this.config.nonlinearity === 'relu' ? 1 : 0, xin, inW,
-            pa('weight_ih'), pa('weight_hh'), h0p, out, ldo, dout, ldo, dhNp, dx, inW, dh0,
-            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), lens, stash);
+          calls.push(['rnn_seq_backward', T, B, inW, H, d, relu, xin, inW, pa('weight_ih'), pa('weight_hh'), h0, out, ldo,
+            dout, ldo, dhN, dx, inW, dh0, ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), lens, stash]);
         }
       }
     }
-    this.pending = null;
-    const inShape = unbatched ? [T, I] : bf ? [B, T, I] : [T, B, I];
-    const res: BackwardResult = {
-      dInput: new Tensor(readTB(e, b.at('dx0'), T, B, I, bf), inShape),
-      dh0: new Tensor(e.read(b.at('dh0'), D * L * B * R), stateShape(R)),
-    };
-    if (kind === 'LSTM') res.dc0 = new Tensor(e.read(b.at('dc0'), D * L * B * H), stateShape(H));
-    return res;
+    return calls;
+  }
+
+  /** Run one list of kernel calls per slice: on the engine's threads, or here in order. */
+  private run(lists: Call[][]): void {
+    const pool = this.engine.pool;
+    if (pool && lists.length > 1) { pool.run(lists); return; }
+    const k = this.engine.kernels as unknown as Record<string, (...a: number[]) => unknown>;
+    for (const list of lists) for (const [name, ...args] of list) k[name](...args);
+  }
+
+  /**
+   * Split the batch across the engine's threads (batches of at least PARALLEL_MIN_BATCH), in
+   * slices of an even number of sequences (the last takes an odd one), so every sequence meets
+   * the same GEMM tiles as on one thread and outputs are the same bit for bit. Each slice owns
+   * its working memory; slices after the first also a private gradient buffer.
+   */
+  private plan(T: number, B: number): Slice[] {
+    const threads = this.engine.threads;
+    const n = threads > 1 && B >= PARALLEL_MIN_BATCH ? Math.min(threads, B >> 1) : 1;
+    const pairs = B >> 1, sizes = Array.from({ length: n }, (_, i) => 2 * (Math.floor(pairs / n) + (i < pairs % n ? 1 : 0)));
+    sizes[n - 1] += B & 1;
+    while (this.slices.length > n) releaseSlice(this.engine, this.slices.pop()!);
+    while (this.slices.length < n) {
+      const i = this.slices.length;
+      this.slices.push({ b0: 0, B: 0, fwd: new Arena(this.engine), bwd: new Arena(this.engine), grads: i ? this.engine.alloc(this.params.size) : 0 });
+    }
+    let b0 = 0;
+    this.slices.forEach((sl, i) => {
+      sl.b0 = b0; sl.B = sizes[i]; b0 += sizes[i];
+      if (sl.fwd.ensure(`${T}x${sl.B}`, this.forwardRegions(T, sl.B))) sl.bwd.release();
+    });
+    return this.slices;
   }
 
   /**
@@ -368,8 +462,8 @@ export class Recurrent {
   /** Give the model's memory back to the engine. The model is unusable afterwards. */
   dispose(): void {
     if (this.disposed) return;
-    this.fwd.release();
-    this.bwd.release();
+    for (const sl of this.slices) releaseSlice(this.engine, sl);
+    this.slices = [];
     this.packed.release();
     this.stepArena.release();
     this.stepState = null;
@@ -388,21 +482,8 @@ export class Recurrent {
     this.packedVersion = p.version;
   }
 
-  /** Input rows of layer l: the user's x, the previous layer's output, or its dropped copy. */
-  private layerInput(l: number, dropped: boolean): number {
-    return l === 0 ? this.fwd.at('x') : this.fwd.at(dropped ? `xd${l - 1}` : `out${l - 1}`);
-  }
-
-  /** Inverted dropout on layer l's output: mask m ∈ {0, 1/(1-p)}, xd = out ⊙ m (saved for backward). */
-  private dropInput(l: number, n: number): void {
-    const p = this.config.dropout, scale = 1 / (1 - p), e = this.engine;
-    const mask = new Float32Array(n);
-    for (let i = 0; i < n; i++) mask[i] = this.dropRng.next() < p ? 0 : scale;
-    e.write(this.fwd.at(`dm${l}`), mask);
-    e.kernels.f32_vmul(n, this.fwd.at(`out${l}`), this.fwd.at(`dm${l}`), this.fwd.at(`xd${l}`));
-  }
-
-  private ensureForwardArena(T: number, B: number): void {
+  /** Working memory of a forward over (T, B): inputs, states, outputs and what backward needs. */
+  private forwardRegions(T: number, B: number): [string, number][] {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
     const r: [string, number][] = [['x', TB * I], ['h0', D * L * B * R], ['hN', D * L * B * R], ['lens', B]];
@@ -418,19 +499,20 @@ export class Recurrent {
         if (kind === 'GRU') r.push([`g${ld}`, TB * G], [`hn${ld}`, TB * H]);
       }
     }
-    if (this.fwd.ensure(`${T}x${B}`, r)) this.bwd.release();
+    return r;
   }
 
-  private ensureBackwardArena(T: number, B: number): void {
+  /** Working memory of a backward over one slice (allocated on the first backward at its shape). */
+  private ensureBackwardArena(sl: Slice, T: number): void {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
-    const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
+    const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, B = sl.B, TB = T * B;
     const r: [string, number][] = [['dout', TB * D * R], ['dhN', D * L * B * R], ['dh0', D * L * B * R], ['dg', TB * G],
       ['stash', B * (R + H)]];
     if (kind === 'LSTM') r.push(['dcN', D * L * B * H], ['dc0', D * L * B * H]);
     if (kind === 'LSTM' && P) r.push(['dhs', TB * P], ['dhpre', B * H]);
     if (kind === 'GRU') r.push(['dg2', TB * G]);
     for (let l = 0; l < L; l++) r.push([`dx${l}`, TB * (l === 0 ? I : D * R)]);
-    this.bwd.ensure(`${T}x${B}`, r);
+    sl.bwd.ensure(`${T}x${B}`, r);
   }
 
   private live(): void {
@@ -517,21 +599,25 @@ function zeroPadded(data: Float32Array, lengths: Int32Array, T: number, B: numbe
   }
 }
 
-/** Copy (T, B, C) data into memory at ptr, transposing from (B, T, C) when batchFirst. */
-function writeTB(e: Engine, ptr: number, src: Float32Array, T: number, B: number, C: number, batchFirst: boolean): void {
-  if (!batchFirst) { e.write(ptr, src); return; }
+/**
+ * Rows b0 … b0+n-1 of an (N, B, C) array (or of a (B, N, C) one when batchFirst) into memory at
+ * ptr as (N, n, C): one slice of the batch, time-major.
+ */
+function scatterRows(e: Engine, ptr: number, src: Float32Array, N: number, B: number, C: number, batchFirst: boolean, b0: number, n: number): void {
   const m = e.f32, base = ptr >>> 2;
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-    m.set(src.subarray((b * T + t) * C, (b * T + t + 1) * C), base + (t * B + b) * C);
+  if (!batchFirst && n === B) { m.set(src, base); return; }
+  for (let t = 0; t < N; t++) for (let b = 0; b < n; b++) {
+    const row = batchFirst ? (b0 + b) * N + t : t * B + b0 + b;
+    m.set(src.subarray(row * C, (row + 1) * C), base + (t * n + b) * C);
   }
 }
 
-/** Read (T, B, C) from memory, transposed to (B, T, C) when batchFirst. */
-function readTB(e: Engine, ptr: number, T: number, B: number, C: number, batchFirst: boolean): Float32Array {
-  if (!batchFirst) return e.read(ptr, T * B * C);
-  const m = e.f32, base = ptr >>> 2, out = new Float32Array(T * B * C);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-    out.set(m.subarray(base + (t * B + b) * C, base + (t * B + b + 1) * C), (b * T + t) * C);
+/** The inverse of scatterRows: a slice's (N, n, C) rows from memory into the whole array. */
+function gatherRows(e: Engine, ptr: number, dst: Float32Array, N: number, B: number, C: number, batchFirst: boolean, b0: number, n: number): void {
+  const m = e.f32, base = ptr >>> 2;
+  if (!batchFirst && n === B) { dst.set(m.subarray(base, base + N * B * C)); return; }
+  for (let t = 0; t < N; t++) for (let b = 0; b < n; b++) {
+    const row = batchFirst ? (b0 + b) * N + t : t * B + b0 + b;
+    dst.set(m.subarray(base + (t * n + b) * C, base + (t * n + b + 1) * C), row * C);
   }
-  return out;
 }

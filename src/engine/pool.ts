@@ -1,0 +1,140 @@
+// Threads over one shared WebAssembly memory. The workers are plain executors: each runs its
+// own instance of the module on the shared memory and executes lists of kernel calls (export
+// name + integer arguments) that the calling thread writes into a shared control block; the
+// calling thread runs the first list itself and waits for the rest. Kernels are pure and the
+// host allocates, so a worker needs nothing but pointers. No message per call: one Atomics
+// notify/wait pair per list.
+
+/** One kernel call: export name and its (integer) arguments. */
+export type Call = [name: string, ...args: number[]];
+
+const SLOT = 16384;   // Int32 words per worker: [seq, done, nwords, error, calls…]
+const HEADER = 4;
+
+// The worker's code, as a string so it runs the same from a file, a bundle or a CDN: Node
+// (worker_threads, eval) or a browser (Blob URL).
+const WORKER = `
+const node = typeof self === 'undefined';
+const port = node ? require('node:worker_threads').parentPort : self;
+const listen = (fn) => node ? port.on('message', fn) : (self.onmessage = (e) => fn(e.data));
+listen(async (m) => {
+  const inst = await WebAssembly.instantiate(m.module, { env: { memory: m.memory } });
+  const fns = m.names.map((n) => inst.exports[n]);
+  const ctl = new Int32Array(m.control), s = m.slot;
+  port.postMessage('ready');
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctl, s, seen);
+    const seq = Atomics.load(ctl, s);
+    if (seq === seen) continue;
+    if (seq < 0) break;
+    seen = seq;
+    try {
+      let p = s + ${HEADER}; const end = p + ctl[s + 2];
+      while (p < end) { const n = ctl[p + 1]; fns[ctl[p]](...ctl.subarray(p + 2, p + 2 + n)); p += 2 + n; }
+      ctl[s + 3] = 0;
+    } catch (err) { ctl[s + 3] = 1; }
+    Atomics.store(ctl, s + 1, seq);
+    Atomics.notify(ctl, s + 1);
+  }
+  if (node) port.close(); else self.close();
+});
+`;
+
+interface WorkerLike { postMessage(m: unknown): void; terminate(): unknown; unref?(): void }
+
+export class ThreadPool {
+  private seq = 0;
+  private readonly ctl: Int32Array;
+  private readonly index: Map<string, number>;
+  private readonly canWait: boolean;
+
+  private constructor(private readonly workers: WorkerLike[], control: SharedArrayBuffer,
+                      private readonly names: readonly string[], private readonly fns: Record<string, (...a: number[]) => unknown>) {
+    this.ctl = new Int32Array(control);
+    this.index = new Map(names.map((n, i) => [n, i]));
+    // Browsers forbid Atomics.wait on the main thread; there the caller spins instead.
+    let ok = true;
+    try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); } catch { ok = false; }
+    this.canWait = ok;
+  }
+
+  /** Start `extra` workers on the shared memory (the calling thread is the pool's first thread). */
+  static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, fns: Record<string, (...a: number[]) => unknown>,
+                      names: readonly string[], extra: number): Promise<ThreadPool> {
+    const control = new SharedArrayBuffer(4 * SLOT * Math.max(extra, 1));
+    const workers: WorkerLike[] = [];
+    await Promise.all(Array.from({ length: extra }, async (_, i) => {
+      const w = await spawn();
+      workers.push(w);
+      await new Promise<void>((resolve, reject) => {
+        const done = (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(`wasm-rnn worker: ${String(m)}`)));
+        if ('on' in w) (w as unknown as { once(e: string, f: (m: unknown) => void): void }).once('message', done);
+        else (w as unknown as Worker).onmessage = (e) => done(e.data);
+        w.postMessage({ module, memory, control, slot: i * SLOT, names });
+      });
+      w.unref?.();
+    }));
+    return new ThreadPool(workers, control, names, fns);
+  }
+
+  /** Threads in the pool, the calling one included. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Run lists[0] here and lists[1…] on the workers; returns when all are done. */
+  run(lists: readonly (readonly Call[])[]): void {
+    if (lists.length > this.size) throw new Error(`wasm-rnn: ${lists.length} lists for ${this.size} threads`);
+    const seq = ++this.seq, ctl = this.ctl;
+    for (let w = 1; w < lists.length; w++) {
+      const s = (w - 1) * SLOT;
+      let p = s + HEADER;
+      for (const [name, ...args] of lists[w]) {
+        const f = this.index.get(name);
+        if (f === undefined) throw new Error(`wasm-rnn: no export '${name}' for the workers`);
+        if (p + 2 + args.length > s + SLOT) throw new Error('wasm-rnn: too many calls for one worker list');
+        ctl[p] = f; ctl[p + 1] = args.length;
+        for (let i = 0; i < args.length; i++) ctl[p + 2 + i] = args[i];
+        p += 2 + args.length;
+      }
+      ctl[s + 2] = p - s - HEADER;
+      Atomics.store(ctl, s, seq);
+      Atomics.notify(ctl, s);
+    }
+    let error: unknown = null;
+    try {
+      for (const [name, ...args] of lists[0] ?? []) this.fns[name](...args);
+    } catch (err) { error = err; }
+    for (let w = 1; w < lists.length; w++) {
+      const d = (w - 1) * SLOT + 1;
+      for (let v = Atomics.load(ctl, d); v !== seq; v = Atomics.load(ctl, d)) {
+        if (this.canWait) Atomics.wait(ctl, d, v, 1000);
+      }
+      if (ctl[d + 2]) error ??= new Error(`wasm-rnn: a kernel failed on worker ${w}`);
+    }
+    if (error) throw error;
+  }
+
+  /** Stop the workers. */
+  terminate(): void {
+    for (let w = 0; w < this.workers.length; w++) {
+      Atomics.store(this.ctl, w * SLOT, -1);
+      Atomics.notify(this.ctl, w * SLOT);
+    }
+    this.workers.length = 0;
+  }
+
+  get exportNames(): readonly string[] {
+    return this.names;
+  }
+}
+
+async function spawn(): Promise<WorkerLike> {
+  if (typeof process === 'object' && process.versions?.node) {
+    const { Worker } = await import('node:worker_threads');
+    return new Worker(WORKER, { eval: true }) as unknown as WorkerLike;
+  }
+  const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
+  return new Worker(url) as unknown as WorkerLike;
+}

@@ -1,0 +1,59 @@
+// Threaded mode: batches of ≥ 8 sequences split across worker threads on one shared memory.
+// Outputs must equal one thread's bit for bit; gradients (summed per thread, then together)
+// within float rounding.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRU, LSTM, RNN, Tensor, createEngine, type Engine, type Recurrent } from '../src/index.js';
+import { maxAbsDiff, randomArray } from './helpers/engine.js';
+
+const bytes = (f: string) => readFileSync(new URL(`../build/${f}`, import.meta.url));
+let one: Engine, two: Engine;
+beforeAll(async () => {
+  one = await createEngine(bytes('wasm-rnn.wasm'));
+  two = await createEngine(bytes('wasm-rnn.threads.wasm'), { threads: 2 });
+});
+afterAll(() => two?.dispose());
+
+function compare(make: (engine: Engine) => Recurrent, T: number, B: number, lengths?: number[]) {
+  const a = make(one), b = make(two);
+  b.loadStateDict(a.stateDict());
+  a.manualSeed(3); b.manualSeed(3);
+  const { inputSize: I } = a.config, W = a.numDirections * a.outputSize;
+  const x = new Tensor(randomArray(T * B * I, 1), a.config.batchFirst ? [B, T, I] : [T, B, I]);
+  const fa = a.forward(x, lengths ? { lengths } : {}), fb = b.forward(x, lengths ? { lengths } : {});
+  expect(Buffer.from(fb.output.data.buffer).equals(Buffer.from(fa.output.data.buffer)), 'output bit for bit').toBe(true);
+  expect(maxAbsDiff(fb.hN.data, fa.hN.data)).toBe(0);
+  const dOutput = { data: randomArray(T * B * W, 2), shape: [...fa.output.shape] };
+  const ga = a.backward({ dOutput }), gb = b.backward({ dOutput });
+  expect(maxAbsDiff(gb.dInput.data, ga.dInput.data)).toBe(0); // per sequence: same arithmetic
+  const pa = a.gradients(), pb = b.gradients();
+  let worst = 0;
+  for (const k of Object.keys(pa)) {
+    const scale = Math.max(1, ...pa[k].data.map(Math.abs));
+    worst = Math.max(worst, maxAbsDiff(pb[k].data, pa[k].data) / scale);
+  }
+  expect(worst, 'parameter gradients').toBeLessThan(1e-5);
+  // Repeating at the same shapes allocates nothing more on either engine.
+  const used = two.heap.bytesInUse;
+  b.forward(x, lengths ? { lengths } : {}); b.backward({ dOutput });
+  expect(two.heap.bytesInUse).toBe(used);
+  a.dispose(); b.dispose();
+  return worst;
+}
+
+describe('threads', () => {
+  it('the threaded engine reports its threads', () => {
+    expect(two.threads).toBe(2);
+    expect(one.threads).toBe(1);
+  });
+
+  it('LSTM, 2 layers, bidirectional, projection, dropout, B = 16', () => {
+    const w = compare((engine) => new LSTM({ inputSize: 5, hiddenSize: 13, numLayers: 2, bidirectional: true, projSize: 3, dropout: 0.2, seed: 1, engine }), 7, 16);
+    console.log(`threads: LSTM gradients within ${w.toExponential(2)} (relative) of one thread`);
+  });
+  it('GRU, odd batch B = 9, batchFirst, variable lengths', () =>
+    compare((engine) => new GRU({ inputSize: 3, hiddenSize: 37, batchFirst: true, seed: 2, engine }), 6, 9, [6, 1, 3, 6, 2, 5, 4, 6, 1]));
+  it('RNN relu, B = 32', () => compare((engine) => new RNN({ inputSize: 4, hiddenSize: 8, nonlinearity: 'relu', seed: 3, engine }), 5, 32));
+  it('small batches stay on one thread and give the same results', () =>
+    compare((engine) => new LSTM({ inputSize: 3, hiddenSize: 5, seed: 4, engine }), 4, 3));
+});
