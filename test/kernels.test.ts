@@ -59,6 +59,11 @@ const jsTwins = {
   f32_pack_w(N: number, K: number, W: number, ldw: number, Wp: number): void {
     e.f32.set(packW(N, K, ldw, e.f32.subarray(W >>> 2)), Wp >>> 2);
   },
+  f32_pack_wt(N: number, K: number, S: number, lds: number, Wp: number): void {
+    const s = e.f32.subarray(S >>> 2), t = new Float32Array(N * K); // Sᵀ, dense
+    for (let kk = 0; kk < K; kk++) for (let n = 0; n < N; n++) t[n * K + kk] = s[kk * lds + n];
+    e.f32.set(packW(N, K, K, t), Wp >>> 2);
+  },
 };
 
 /** W (N×K, row stride ldw) as panels of 16 columns of Wᵀ: Wp[p][k][c] = W[16p + c][k], zero past N. */
@@ -243,6 +248,11 @@ function gemmPk(M: number, N: number, K: number, lay: Layout, acc: number): void
   // The packing itself, against the layout written out in JS.
   check('f32_pack_w', id, { W: mat(N, K, ldw, w), Wp: outMat(1, size, size) },
     (p) => k.f32_pack_w(N, K, p.W, ldw, p.Wp), (p) => ref.f32_pack_w_ref(N, K, p.W, ldw, p.Wp), 0);
+  // The transposed packing: the same panels, read from S = Wᵀ (K×N, row stride K + pad).
+  const lds = N + lay.pb, wt = new Float32Array(K * N);
+  for (let n = 0; n < N; n++) for (let kk = 0; kk < K; kk++) wt[kk * N + n] = w[n * K + kk];
+  check('f32_pack_wt', id, { S: mat(K, N, lds, wt), Wp: outMat(1, size, size) },
+    (p) => k.f32_pack_wt(N, K, p.S, lds, p.Wp), (p) => ref.f32_pack_wt_ref(N, K, p.S, lds, p.Wp), 0);
   const wPadded = new Float32Array(N * ldw);
   for (let n = 0; n < N; n++) wPadded.set(w.subarray(n * K, (n + 1) * K), n * ldw);
   check('f32_gemm_pk', id, {
@@ -614,7 +624,7 @@ describe(`fused gate kernels vs twins (tol ${GATE_TOL}; relu exact)`, () => {
 
 describe('coverage and memory', () => {
   it('every f32_* kernel the module exports is tested here', () => {
-    const tested = new Set<string>(['f32_gemm_nt', 'f32_gemm_nn', 'f32_gemm_pk', 'f32_pack_w', 'f32_packed_size', ...UNARY.map((u) => u.name), 'f32_add_rows',
+    const tested = new Set<string>(['f32_gemm_nt', 'f32_gemm_nn', 'f32_gemm_pk', 'f32_pack_w', 'f32_pack_wt', 'f32_packed_size', ...UNARY.map((u) => u.name), 'f32_add_rows',
       'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill', 'f32_vmul', ...GATES.map(([name]) => name)]);
     // Kernels of the training side are compared with their twins beside their layers' tests.
     const elsewhere = ['optim.test.ts', 'loss.test.ts', 'layers.test.ts']

@@ -26,10 +26,11 @@ export function input_projection(TB: i32, I: i32, G: i32, x: usize, ldx: i32, pw
 /**
  * After BPTT, with dgx (T·B, G) the gradients of the input-side pre-activations:
  *   dX (T·B, I) += dgx · W_ih;  dW_ih (G, I) += dgxᵀ · X;  db_ih += Σ rows of dgx.
+ * pt_ih is W_ih packed by f32_pack_wt.
  */
-export function input_grads(TB: i32, I: i32, G: i32, dgx: usize, x: usize, ldx: i32, w_ih: usize,
+export function input_grads(TB: i32, I: i32, G: i32, dgx: usize, x: usize, ldx: i32, pt_ih: usize,
                             dx: usize, lddx: i32, dw_ih: usize, db_ih: usize): void {
-  f32_gemm_nn(TB, I, G, dgx, G, 1, w_ih, I, dx, lddx, 1);
+  f32_gemm_pk(TB, I, G, dgx, G, pt_ih, dx, lddx, 1);
   f32_gemm_nn(G, I, TB, dgx, 1, G, x, ldx, dw_ih, I, 1);
   if (db_ih) f32_colsum(TB, G, dgx, G, db_ih);
 }

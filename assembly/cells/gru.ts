@@ -1,7 +1,6 @@
 // GRU over a whole sequence, one layer and one direction per call (Cho et al. 2014, in
 // PyTorch's nn.GRU form: gates r, z, n and n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))).
 // Key: T time, B batch, I input, H hidden.
-import { f32_gemm_nn } from '../kernels/gemm';
 import { f32_gemm_pk } from '../kernels/gemm-packed';
 import { f32_add_bias, f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_gru_step_forward, f32_gru_step_backward } from '../kernels/gates';
@@ -34,12 +33,12 @@ export function gru_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
 }
 
 /**
- * Backward through time. dout rows stride lddo; dhN (B,H) or 0. Writes dh0 (B,H); adds into dx
+ * Backward through time, with W_ih, W_hh as f32_pack_wt panels (pt_*). dout rows stride lddo; dhN (B,H) or 0. Writes dh0 (B,H); adds into dx
  * rows (stride lddx) and the parameter gradients. Scratch dgx, dgh (T,B,3H); with lens,
  * stash (B,H) keeps padded rows' dh aside.
  */
 export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
-                                 x: usize, ldx: i32, w_ih: usize, w_hh: usize,
+                                 x: usize, ldx: i32, pt_ih: usize, pt_hh: usize,
                                  h0: usize, out: usize, ldo: i32, gates: usize, hn: usize,
                                  dout: usize, lddo: i32, dhN: usize,
                                  dx: usize, lddx: i32, dh0: usize,
@@ -62,9 +61,9 @@ export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
       zero_padded_rows(B, G, lens, <i32>t, dgx + t * gB, G);
       zero_padded_rows(B, G, lens, <i32>t, dgh + t * gB, G);
     }
-    f32_gemm_nn(B, H, G, dgh + t * gB, G, 1, w_hh, H, dh, H, 1);
+    f32_gemm_pk(B, H, G, dgh + t * gB, G, pt_hh, dh, H, 1);
     if (padded) copy_padded_rows(B, H, lens, <i32>t, stash, H, dh, H);
   }
-  input_grads(T * B, I, G, dgx, x, ldx, w_ih, dx, lddx, dw_ih, db_ih);
+  input_grads(T * B, I, G, dgx, x, ldx, pt_ih, dx, lddx, dw_ih, db_ih);
   recurrent_grads(T, B, G, H, reverse, dgh, h0, out, ldo, dw_hh, db_hh);
 }

@@ -44,14 +44,15 @@ export function lstm_seq_forward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse
 }
 
 /**
- * Backward through time. dout rows (T·B, R) stride lddo; dhN (B,R), dcN (B,H) or 0 for none.
+ * Backward through time. The weights come as f32_pack_wt panels of W_ih, W_hh, W_hr (pt_*).
+ * dout rows (T·B, R) stride lddo; dhN (B,R), dcN (B,H) or 0 for none.
  * Writes dh0 (B,R), dc0 (B,H); adds into dx rows (stride lddx) and the parameter gradients
  * (a bias pointer of 0 means no bias; dw_hr only with a projection).
  * Scratch: dgates (T,B,4H); with a projection dhs (T,B,P) and dhpre (B,H); with lens,
  * stash (B, R + H): padded rows' dh and dc are kept aside and passed through unchanged.
  */
 export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
-                                  x: usize, ldx: i32, w_ih: usize, w_hh: usize, w_hr: usize,
+                                  x: usize, ldx: i32, pt_ih: usize, pt_hh: usize, pt_hr: usize,
                                   h0: usize, c0: usize, out: usize, ldo: i32,
                                   gates: usize, cs: usize, hpre: usize,
                                   dout: usize, lddo: i32, dhN: usize, dcN: usize,
@@ -80,19 +81,19 @@ export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, revers
     if (P) {
       memory.copy(dhs + t * rB, dh, rB);
       if (padded) zero_padded_rows(B, P, lens, <i32>t, dhs + t * rB, P);
-      f32_gemm_nn(B, H, P, dh, P, 1, w_hr, H, dhpre, H, 0);
+      f32_gemm_pk(B, H, P, dh, P, pt_hr, dhpre, H, 0);
       dsrc = dhpre;
     }
     const dgt = dgates + t * gB;
     f32_lstm_step_backward(B, H, gates + t * gB, cs + t * cB, cp, H, dsrc, H, dc, dgt);
     if (padded) zero_padded_rows(B, G, lens, <i32>t, dgt, G);
-    f32_gemm_nn(B, R, G, dgt, G, 1, w_hh, R, dh, R, 0);
+    f32_gemm_pk(B, R, G, dgt, G, pt_hh, dh, R, 0);
     if (padded) {
       copy_padded_rows(B, R, lens, <i32>t, stash, R + H, dh, R);
       copy_padded_rows(B, H, lens, <i32>t, stash + (<usize>R << 2), R + H, dc, H);
     }
   }
-  input_grads(T * B, I, G, dgates, x, ldx, w_ih, dx, lddx, dw_ih, db_ih);
+  input_grads(T * B, I, G, dgates, x, ldx, pt_ih, dx, lddx, dw_ih, db_ih);
   recurrent_grads(T, B, G, R, reverse, dgates, h0, out, ldo, dw_hh, db_hh);
   if (P) f32_gemm_nn(P, H, T * B, dhs, 1, P, hpre, H, dw_hr, H, 1);
 }

@@ -1,7 +1,6 @@
 // Elman RNN over a whole sequence, one layer and one direction per call:
 //   h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu (PyTorch's nn.RNN).
 // Key: T time, B batch, I input, H hidden.
-import { f32_gemm_nn } from '../kernels/gemm';
 import { f32_gemm_pk } from '../kernels/gemm-packed';
 import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_rnn_step_forward, f32_rnn_step_backward } from '../kernels/gates';
@@ -25,9 +24,9 @@ export function rnn_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32, re
   f32_copy_rows(B, H, hp, ldhp, hN, H);
 }
 
-/** Backward through time; the saved state is the output itself. Scratch da (T,B,H); stash (B,H) with lens. */
+/** Backward through time (W_ih, W_hh as f32_pack_wt panels); the saved state is the output itself. Scratch da (T,B,H); stash (B,H) with lens. */
 export function rnn_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
-                                 x: usize, ldx: i32, w_ih: usize, w_hh: usize,
+                                 x: usize, ldx: i32, pt_ih: usize, pt_hh: usize,
                                  h0: usize, out: usize, ldo: i32,
                                  dout: usize, lddo: i32, dhN: usize,
                                  dx: usize, lddx: i32, dh0: usize,
@@ -43,9 +42,9 @@ export function rnn_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32, r
     f32_add_rows(B, H, dout + t * dB, lddo, dh, H);
     f32_rnn_step_backward(B, H, out + t * oB, ldo, dh, da + t * hB, relu);
     if (padded) zero_padded_rows(B, H, lens, <i32>t, da + t * hB, H);
-    f32_gemm_nn(B, H, H, da + t * hB, H, 1, w_hh, H, dh, H, 0);
+    f32_gemm_pk(B, H, H, da + t * hB, H, pt_hh, dh, H, 0);
     if (padded) copy_padded_rows(B, H, lens, <i32>t, stash, H, dh, H);
   }
-  input_grads(T * B, I, H, da, x, ldx, w_ih, dx, lddx, dw_ih, db_ih);
+  input_grads(T * B, I, H, da, x, ldx, pt_ih, dx, lddx, dw_ih, db_ih);
   recurrent_grads(T, B, H, H, reverse, da, h0, out, ldo, dw_hh, db_hh);
 }

@@ -31,7 +31,29 @@ export function f32_pack_w(N: i32, K: i32, W: usize, ldw: i32, Wp: usize): void 
   }
 }
 
-/** C (M×N) (+)= A (M×K, row stride lda) · Wᵀ with W packed by f32_pack_w. */
+/**
+ * Pack for C = A · S where S (K×N, row stride lds) is used as it is (e.g. dX = dGates · W_ih):
+ * the same panels as f32_pack_w of Sᵀ, read straight from S (16 contiguous floats per k).
+ */
+export function f32_pack_wt(N: i32, K: i32, S: usize, lds: i32, Wp: usize): void {
+  const panels = (N + 15) >> 4;
+  let q = Wp;
+  for (let p = 0; p < panels; p++) {
+    const n0 = p << 4, n = min(16, N - n0);
+    for (let k = 0; k < K; k++) {
+      const src = S + ((<usize>k * <usize>lds + <usize>n0) << 2);
+      if (n == 16) {
+        v128.store(q, v128.load(src)); v128.store(q, v128.load(src, 16), 16);
+        v128.store(q, v128.load(src, 32), 32); v128.store(q, v128.load(src, 48), 48);
+      } else {
+        for (let c = 0; c < 16; c++) store<f32>(q + (<usize>c << 2), c < n ? load<f32>(src + (<usize>c << 2)) : 0);
+      }
+      q += 64;
+    }
+  }
+}
+
+/** C (M×N) (+)= A (M×K, row stride lda) · Wᵀ with W packed by f32_pack_w (or f32_pack_wt). */
 export function f32_gemm_pk(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usize, C: usize, ldc: i32, acc: i32): void {
   const sa = <usize>lda << 2, sc = <usize>ldc << 2, panel = (<usize>K) << 6;
   const panels = (N + 15) >> 4;

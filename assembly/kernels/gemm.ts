@@ -123,6 +123,19 @@ export function f32_gemm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize
  */
 export function f32_gemm_nn(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: usize, ldb: i32,
                             C: usize, ldc: i32, acc: i32): void {
+  // Blocks of KC reductions: the rows of A and B a block touches stay in cache while every tile
+  // of C passes over them (the whole-sequence weight gradients reduce over K = T·B ≫ cache).
+  if (K <= KC) { gemm_nn_block(M, N, K, A, ars, acs, B, ldb, C, ldc, acc); return; }
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    gemm_nn_block(M, N, min(KC, K - k0), A + ((<usize>k0 * <usize>acs) << 2), ars, acs,
+                  B + ((<usize>k0 * <usize>ldb) << 2), ldb, C, ldc, k0 > 0 ? 1 : acc);
+  }
+}
+
+const KC = 128;
+
+function gemm_nn_block(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: usize, ldb: i32,
+                       C: usize, ldc: i32, acc: i32): void {
   const sr = <usize>ars << 2, sk = <usize>acs << 2, sb = <usize>ldb << 2, sc = <usize>ldc << 2;
   let i = 0;
   for (; i + 4 <= M; i += 4) {

@@ -11,6 +11,7 @@ export interface Kernels {
   // kernels/gemm-packed
   f32_packed_size(N: number, K: number): number;
   f32_pack_w(N: number, K: number, W: Ptr, ldw: number, Wp: Ptr): void;
+  f32_pack_wt(N: number, K: number, S: Ptr, lds: number, Wp: Ptr): void;
   f32_gemm_pk(M: number, N: number, K: number, A: Ptr, lda: number, Wp: Ptr, C: Ptr, ldc: number, acc: number): void;
   // kernels/activations
   f32_vtanh(n: number, x: Ptr, y: Ptr): void;
@@ -58,7 +59,7 @@ export interface Kernels {
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, pw_hr: Ptr, h0: Ptr, c0: Ptr,
     out: Ptr, ldo: number, hN: Ptr, cN: Ptr, gates: Ptr, cs: Ptr, hpre: Ptr, lens: Ptr): void;
   lstm_seq_backward(T: number, B: number, I: number, H: number, P: number, reverse: number,
-    x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, w_hr: Ptr, h0: Ptr, c0: Ptr, out: Ptr, ldo: number,
+    x: Ptr, ldx: number, pt_ih: Ptr, pt_hh: Ptr, pt_hr: Ptr, h0: Ptr, c0: Ptr, out: Ptr, ldo: number,
     gates: Ptr, cs: Ptr, hpre: Ptr, dout: Ptr, lddo: number, dhN: Ptr, dcN: Ptr,
     dx: Ptr, lddx: number, dh0: Ptr, dc0: Ptr,
     dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dw_hr: Ptr, dgates: Ptr, dhs: Ptr, dhpre: Ptr,
@@ -67,14 +68,14 @@ export interface Kernels {
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
     out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr, lens: Ptr): void;
   gru_seq_backward(T: number, B: number, I: number, H: number, reverse: number,
-    x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, h0: Ptr, out: Ptr, ldo: number, gates: Ptr, hn: Ptr,
+    x: Ptr, ldx: number, pt_ih: Ptr, pt_hh: Ptr, h0: Ptr, out: Ptr, ldo: number, gates: Ptr, hn: Ptr,
     dout: Ptr, lddo: number, dhN: Ptr, dx: Ptr, lddx: number, dh0: Ptr,
     dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dgx: Ptr, dgh: Ptr, lens: Ptr, stash: Ptr): void;
   rnn_seq_forward(T: number, B: number, I: number, H: number, reverse: number, relu: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
     out: Ptr, ldo: number, hN: Ptr, pre: Ptr, lens: Ptr): void;
   rnn_seq_backward(T: number, B: number, I: number, H: number, reverse: number, relu: number,
-    x: Ptr, ldx: number, w_ih: Ptr, w_hh: Ptr, h0: Ptr, out: Ptr, ldo: number,
+    x: Ptr, ldx: number, pt_ih: Ptr, pt_hh: Ptr, h0: Ptr, out: Ptr, ldo: number,
     dout: Ptr, lddo: number, dhN: Ptr, dx: Ptr, lddx: number, dh0: Ptr,
     dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, da: Ptr, lens: Ptr, stash: Ptr): void;
 }
@@ -85,7 +86,7 @@ export type RefKernels = {
 };
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'heap_base', 'f32_gemm_nt', 'f32_gemm_nn', 'f32_packed_size', 'f32_pack_w', 'f32_gemm_pk', 'f32_vtanh', 'f32_vsigmoid', 'f32_vrelu',
+  'heap_base', 'f32_gemm_nt', 'f32_gemm_nn', 'f32_packed_size', 'f32_pack_w', 'f32_pack_wt', 'f32_gemm_pk', 'f32_vtanh', 'f32_vsigmoid', 'f32_vrelu',
   'f32_add_rows', 'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill', 'f32_vmul',
   'f32_lstm_step_forward', 'f32_lstm_step_backward', 'f32_gru_step_forward', 'f32_gru_step_backward',
   'f32_rnn_step_forward', 'f32_rnn_step_backward',

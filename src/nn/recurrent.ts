@@ -298,6 +298,7 @@ export class Recurrent {
   private backwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean, hasDhN: boolean, hasDcN: boolean): Call[] {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd, b = sl.bwd, ps = this.params;
+    this.pack();
     const lens = masked ? a.at('lens') : 0, stash = masked ? b.at('stash') : 0, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
     const gbase = sl.grads || ps.gradsPtr;
     const calls: Call[] = sl.grads ? [['f32_fill', ps.size, sl.grads, 0]] : [];
@@ -310,7 +311,7 @@ export class Recurrent {
       for (let d = 0; d < D; d++) {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R, dout = doutL + d * R * 4;
-        const pa = (n: string) => ps.addr(`${n}${sfx}`);
+        const pa = (n: string) => (ps.has(`${n}${sfx}`) ? this.packed.at(`${n}${sfx}^T`) : 0);
         const ga = (n: string) => (ps.has(`${n}${sfx}`) ? gbase + ps.slice(`${n}${sfx}`).offset * 4 : 0);
         const h0 = a.at('h0') + ld * B * R * 4, dh0 = b.at('dh0') + ld * B * R * 4;
         const dhN = hasDhN ? b.at('dhN') + ld * B * R * 4 : 0;
@@ -476,9 +477,14 @@ export class Recurrent {
   private pack(): void {
     const p = this.params, k = this.engine.kernels;
     if (this.packedVersion === p.version) return;
+    // Each matrix W (rows × cols) twice: for products with Wᵀ (forward) and with W (backward).
     const mats = p.slices.filter((s) => s.shape.length === 2);
-    this.packed.ensure('packed', mats.map((s) => [s.name, k.f32_packed_size(s.shape[0], s.shape[1])]));
-    for (const s of mats) k.f32_pack_w(s.shape[0], s.shape[1], p.addr(s.name), s.shape[1], this.packed.at(s.name));
+    this.packed.ensure('packed', mats.flatMap((s) => [[s.name, k.f32_packed_size(s.shape[0], s.shape[1])],
+      [`${s.name}^T`, k.f32_packed_size(s.shape[1], s.shape[0])]] as [string, number][]));
+    for (const { name, shape: [rows, cols] } of mats) {
+      k.f32_pack_w(rows, cols, p.addr(name), cols, this.packed.at(name));
+      k.f32_pack_wt(cols, rows, p.addr(name), cols, this.packed.at(`${name}^T`));
+    }
     this.packedVersion = p.version;
   }
 
