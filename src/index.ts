@@ -28,5 +28,9 @@ export {
   LRScheduler, StepLR, LinearLR, CosineAnnealingLR, SequentialLR,
   type StepLROptions, type LinearLROptions, type CosineAnnealingLROptions, type SequentialLROptions,
 } from './train/schedule.js';
+export { fit, evaluate, type FitOptions, type History, type StepReport, type EpochReport, type LossFn } from './train/fit.js';
+export { fitStream, type StreamOptions } from './train/stream.js';
+export { generate, sampleLogits, type GenerateOptions, type SampleOptions } from './train/generate.js';
+export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './io/checkpoint.js';
 export { readSafetensors, writeSafetensors, type SafetensorsFile, type Tensor32, type DType } from './io/safetensors.js';
 export { ShapeError, FormatError, NumericError, StateError } from './errors.js';
