@@ -132,7 +132,7 @@ describe('checkpoints', () => {
     expect(maxAbsDiff(loaded.forward(b.x, { lengths: b.lengths }).data, model.forward(b.x, { lengths: b.lengths }).data)).toBe(0);
     expect(ck.optimizerKind).toBe('Adam');
     const opt2 = new Adam(loaded, { lr: 1 });
-    opt2.loadStateDict(ck.optimizer as never);
+    opt2.loadStateDict(ck.optimizer!);
     expect(opt2.lr).toBe(1e-2);
     fit(model, data, { loss, optimizer: opt, epochs: 1, batchSize: 20, shuffle: false });
     fit(loaded, data, { loss, optimizer: opt2, epochs: 1, batchSize: 20, shuffle: false });

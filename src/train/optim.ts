@@ -152,7 +152,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   }
 
   /** Restore a stateDict() of an optimizer of the same kind and layout. Validates all first. */
-  loadStateDict(sd: OptimizerStateDict<O>): void {
+  loadStateDict(sd: OptimizerStateDict<object>): void {
     this.live();
     if (!sd || typeof sd !== 'object') throw new FormatError(`${this.kind}: state dict must be an object`);
     if (!Number.isSafeInteger(sd.step) || sd.step < 0) {
