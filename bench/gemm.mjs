@@ -1,0 +1,60 @@
+// GEMM against the measured f32x4 peak of one core. The peak comes from bench/peak/peak.ts
+// (12 independent mul + add chains in registers), compiled here with asc; the GEMMs are the
+// library's own kernels on the engine's memory. Usage: npm run build && node bench/gemm.mjs
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { init } from '../dist/index.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const out = join(mkdtempSync(join(tmpdir(), 'wasm-rnn-peak-')), 'peak.wasm');
+execFileSync(join(here, '../node_modules/.bin/asc'), [join(here, 'peak/peak.ts'), '-O3', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '-o', out]);
+const { instance } = await WebAssembly.instantiate(readFileSync(out), { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }); // asc picks up asconfig.json: memory imported
+const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+
+/** The better of two register-only loops (FLOPs: a multiply-add on 4 lanes counts 8). */
+function peak() {
+  const iters = 2e6, best = [];
+  for (const [fn, madds] of [['peak_mul_add', 12], ['peak_acc', 6]]) {
+    const f = instance.exports[fn], flops = iters * madds * 8, g = [];
+    f(iters, 1);
+    for (let r = 0; r < 9; r++) { const t = performance.now(); f(iters, r); g.push(flops / ((performance.now() - t) * 1e6)); }
+    best.push(median(g));
+  }
+  return Math.max(...best);
+}
+
+const e = await init();
+const k = e.kernels;
+const buf = (n) => { const p = e.alloc(n); const f = e.f32; for (let i = 0; i < n; i++) f[(p >>> 2) + i] = Math.sin(i) * 0.1; return p; };
+
+function gemm(name, M, N, K) {
+  const A = buf(M * K), W = buf(N * K), C = buf(M * N), Bt = buf(K * N), Wp = buf(k.f32_packed_size(N, K));
+  k.f32_pack_w(N, K, W, K, Wp);
+  const run = {
+    f32_gemm_pk: () => k.f32_gemm_pk(M, N, K, A, K, Wp, C, N, 0),
+    f32_gemm_nt: () => k.f32_gemm_nt(M, N, K, A, K, W, K, C, N, 0),
+    f32_gemm_nn: () => k.f32_gemm_nn(M, N, K, A, K, 1, Bt, N, C, N, 0),
+  }[name];
+  const flops = 2 * M * N * K, reps = Math.max(1, Math.round(2e8 / flops));
+  for (let i = 0; i < reps; i++) run();
+  const g = [];
+  for (let r = 0; r < 11; r++) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) run();
+    g.push((flops * reps) / ((performance.now() - t) * 1e6));
+  }
+  for (const p of [A, W, C, Bt, Wp]) e.release(p);
+  return median(g);
+}
+
+const p = peak();
+console.log(`f32x4 peak of one core (mul + add, register-only loops): ${p.toFixed(1)} GFLOP/s\n`);
+console.log('| kernel | M × N × K | GFLOP/s | % of peak |\n| --- | --- | ---: | ---: |');
+for (const [M, N, K] of [[256, 512, 128], [100, 512, 32], [32, 512, 128], [1, 512, 128], [512, 512, 512]]) {
+  for (const name of ['f32_gemm_pk', 'f32_gemm_nt', 'f32_gemm_nn']) {
+    const g = gemm(name, M, N, K);
+    console.log(`| ${name} | ${M} × ${N} × ${K} | ${g.toFixed(1)} | ${((100 * g) / p).toFixed(0)}% |`);
+  }
+}
