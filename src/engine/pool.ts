@@ -132,8 +132,14 @@ export class ThreadPool {
 
 async function spawn(): Promise<WorkerLike> {
   if (typeof process === 'object' && process.versions?.node) {
-    const { Worker } = await import('node:worker_threads');
-    return new Worker(WORKER, { eval: true }) as unknown as WorkerLike;
+    // Inside try: bundlers for browsers leave an optional Node built-in unresolved.
+    let threads: typeof import('node:worker_threads');
+    try {
+      threads = await import('node:worker_threads');
+    } catch (err) {
+      throw new Error(`wasm-rnn: worker_threads is not available here (${(err as Error).message})`);
+    }
+    return new threads.Worker(WORKER, { eval: true }) as unknown as WorkerLike;
   }
   const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
   return new Worker(url) as unknown as WorkerLike;
