@@ -12,6 +12,7 @@ import { nextSeed, Rng } from '../random.js';
 import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
+import { Layer } from './layer.js';
 import { ParameterStore } from './params.js';
 
 export interface EmbeddingOptions {
@@ -22,16 +23,17 @@ export interface EmbeddingOptions {
   engine?: Engine;
 }
 
-export class Embedding implements Module {
+export class Embedding extends Layer implements Module {
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   readonly engine: Engine;
   readonly params: ParameterStore;
   private readonly arena: Arena;
   private pending: { N: number; shape: readonly number[] } | null = null;
-  private disposed = false;
+  protected get label(): string { return 'Embedding'; }
 
   constructor(o: EmbeddingOptions) {
+    super();
     if (!o || typeof o !== 'object') throw new ShapeError('Embedding: options object required ({ numEmbeddings, embeddingDim })');
     this.numEmbeddings = positiveInt(o.numEmbeddings, 'Embedding: numEmbeddings');
     this.embeddingDim = positiveInt(o.embeddingDim, 'Embedding: embeddingDim');
@@ -83,26 +85,9 @@ export class Embedding implements Module {
     return Tensor.zeros(p.shape);
   }
 
-  parameters(): ParameterStore[] { return [this.params]; }
-  /** Copies of the parameters, by PyTorch state_dict name (`weight`). */
-  stateDict(): Record<string, Tensor> { this.live(); return this.params.stateDict(); }
-  loadStateDict(record: Record<string, TensorLike>, opts: { strict?: boolean } = {}): void {
-    this.live();
-    this.params.load(record, opts.strict ?? true);
-  }
-  gradients(): Record<string, Tensor> { this.live(); return this.params.gradients(); }
-  zeroGrad(): void { this.live(); this.params.zeroGrad(); }
-
-  dispose(): void {
-    if (this.disposed) return;
+  protected release(): void {
     this.arena.release();
-    this.params.dispose();
     this.pending = null;
-    this.disposed = true;
-  }
-
-  private live(): void {
-    if (this.disposed) throw new StateError('wasm-rnn: this Embedding was disposed');
   }
 }
 

@@ -10,6 +10,7 @@ import { nextSeed, Rng } from '../random.js';
 import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
+import { Layer } from './layer.js';
 import { ParameterStore } from './params.js';
 
 export type Activation = 'none' | 'tanh' | 'sigmoid' | 'relu';
@@ -26,7 +27,7 @@ export interface LinearOptions {
   engine?: Engine;
 }
 
-export class Linear implements Module {
+export class Linear extends Layer implements Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
@@ -35,9 +36,10 @@ export class Linear implements Module {
   readonly params: ParameterStore;
   private readonly arena: Arena;
   private pending: { N: number; shape: readonly number[] } | null = null;
-  private disposed = false;
+  protected get label(): string { return 'Linear'; }
 
   constructor(o: LinearOptions) {
+    super();
     if (!o || typeof o !== 'object') throw new ShapeError('Linear: options object required ({ inFeatures, outFeatures, … })');
     this.inFeatures = positiveInt(o.inFeatures, 'Linear: inFeatures');
     this.outFeatures = positiveInt(o.outFeatures, 'Linear: outFeatures');
@@ -109,24 +111,9 @@ export class Linear implements Module {
     return new Tensor(e.read(dx, N * I), p.shape);
   }
 
-  parameters(): ParameterStore[] { return [this.params]; }
-  /** Copies of the parameters, by PyTorch state_dict name (`weight`, `bias`). */
-  stateDict(): Record<string, Tensor> { this.live(); return this.params.stateDict(); }
-  /** Load parameters by name (validated first; nothing changes on error). */
-  loadStateDict(record: Record<string, TensorLike>, opts: { strict?: boolean } = {}): void {
-    this.live();
-    this.params.load(record, opts.strict ?? true);
-  }
-  /** Copies of the accumulated parameter gradients, by name. */
-  gradients(): Record<string, Tensor> { this.live(); return this.params.gradients(); }
-  zeroGrad(): void { this.live(); this.params.zeroGrad(); }
-
-  dispose(): void {
-    if (this.disposed) return;
+  protected release(): void {
     this.arena.release();
-    this.params.dispose();
     this.pending = null;
-    this.disposed = true;
   }
 
   /** Working memory for N rows: x (N, I), y (N, O) saved by forward; dy (N, O), dx (N, I). */
@@ -134,10 +121,6 @@ export class Linear implements Module {
     const I = this.inFeatures, O = this.outFeatures;
     this.arena.ensure(`${N}`, [['x', N * I], ['y', N * O], ['dy', N * O], ['dx', N * I]]);
     return this.arena;
-  }
-
-  private live(): void {
-    if (this.disposed) throw new StateError('wasm-rnn: this Linear was disposed');
   }
 }
 

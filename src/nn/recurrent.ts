@@ -10,6 +10,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { nextSeed, Rng } from '../random.js';
 import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
 import { Arena } from './arena.js';
+import { Layer } from './layer.js';
 import type { Call } from '../engine/pool.js';
 import { ParameterStore, type ParamSpec } from './params.js';
 
@@ -80,7 +81,7 @@ function layerInput(a: Arena, l: number, dropped: boolean): number {
 /** What a forward leaves for backward. */
 interface Pending { T: number; B: number; unbatched: boolean; masked: boolean; dropped: boolean }
 
-export class Recurrent {
+export class Recurrent extends Layer {
   readonly config: RecurrentConfig;
   readonly engine: Engine;
   readonly params: ParameterStore;
@@ -93,12 +94,14 @@ export class Recurrent {
   private readonly stepArena: Arena;
   private stepState: { B: number } | null = null;
   private pending: Pending | null = null;
-  private disposed = false;
   private dropRng: Rng;
   /** Training mode (the default, as in PyTorch): dropout between layers is active. */
   training = true;
 
+  protected get label(): string { return this.config.kind; }
+
   constructor(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOptions & RNNOptions>) {
+    super();
     this.config = resolveConfig(kind, o);
     this.engine = o.engine ?? getEngine();
     this.params = new ParameterStore(this.engine, paramSpecs(this.config));
@@ -440,17 +443,6 @@ export class Recurrent {
     return kind === 'LSTM' ? { h, c: new Tensor(this.engine.read(this.stepArena.at('c'), L * B * H), [L, B, H]) } : { h };
   }
 
-  /** Copies of the parameters, by PyTorch state_dict name. */
-  stateDict(): Record<string, Tensor> { this.live(); return this.params.stateDict(); }
-  /** Load parameters by name (validated first; nothing changes on error). */
-  loadStateDict(record: Record<string, TensorLike>, opts: { strict?: boolean } = {}): void {
-    this.live();
-    this.params.load(record, opts.strict ?? true);
-  }
-  /** Copies of the accumulated parameter gradients, by name. */
-  gradients(): Record<string, Tensor> { this.live(); return this.params.gradients(); }
-  zeroGrad(): void { this.live(); this.params.zeroGrad(); }
-
   /** Load a PyTorch state_dict saved as `.safetensors` (F32; F16/BF16/F64 converted). */
   loadSafetensors(bytes: Uint8Array | ArrayBuffer): void {
     this.loadStateDict(readSafetensors(bytes).tensors);
@@ -460,18 +452,15 @@ export class Recurrent {
     return writeSafetensors(this.stateDict(), { format: 'wasm-rnn/1', config: JSON.stringify(this.config) });
   }
 
-  /** Give the model's memory back to the engine. The model is unusable afterwards. */
-  dispose(): void {
-    if (this.disposed) return;
+  protected release(): void {
     for (const sl of this.slices) releaseSlice(this.engine, sl);
     this.slices = [];
     this.packed.release();
     this.stepArena.release();
     this.stepState = null;
-    this.params.dispose();
     this.pending = null;
-    this.disposed = true;
   }
+
 
   /** Pack every weight matrix for the forward kernels, if the parameters changed since last time. */
   private pack(): void {
@@ -521,9 +510,7 @@ export class Recurrent {
     sl.bwd.ensure(`${T}x${B}`, r);
   }
 
-  private live(): void {
-    if (this.disposed) throw new StateError(`wasm-rnn: this ${this.config.kind} was disposed`);
-  }
+
 }
 
 export class LSTM extends Recurrent {
