@@ -6,11 +6,12 @@
 // Key: N rows (product of the leading dimensions), I inFeatures, O outFeatures.
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
-import { nextSeed, Rng } from '../random.js';
+import { nextSeed } from '../random.js';
 import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
 import { Layer } from './layer.js';
+import { uniform } from './init.js';
 import { ParameterStore } from './params.js';
 
 export type Activation = 'none' | 'tanh' | 'sigmoid' | 'relu';
@@ -58,15 +59,10 @@ export class Linear extends Layer implements Module {
   /** torch's default: weight and bias ~ U(−1/√I, 1/√I) (kaiming_uniform with a = √5), seeded. */
   resetParameters(seed: number): void {
     this.live();
-    const rng = new Rng(seed), k = 1 / Math.sqrt(this.inFeatures);
-    const record: Record<string, Tensor> = {};
-    for (const s of this.params.slices) {
-      const data = new Float32Array(s.size);
-      for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-k, k);
-      record[s.name] = new Tensor(data, s.shape);
-    }
-    this.params.load(record);
+    const k = 1 / Math.sqrt(this.inFeatures);
+    uniform(this.params, /^/, -k, k, seed);
   }
+
 
   /** x (…, I) → (…, O). Saves the input and the output for backward. */
   forward(input: TensorLike, _ctx?: Context): Tensor {

@@ -11,6 +11,7 @@ import { nextSeed, Rng } from '../random.js';
 import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
 import { Arena } from './arena.js';
 import { Layer } from './layer.js';
+import { uniform } from './init.js';
 import type { Call } from '../engine/pool.js';
 import { ParameterStore, type ParamSpec } from './params.js';
 
@@ -131,16 +132,10 @@ export class Recurrent extends Layer {
   /** PyTorch's default initialisation: every parameter ~ U(-1/√H, 1/√H), seeded. */
   resetParameters(seed: number): void {
     this.live();
-    const rng = new Rng(seed);
     const k = 1 / Math.sqrt(this.config.hiddenSize);
-    const record: Record<string, Tensor> = {};
-    for (const s of this.params.slices) {
-      const data = new Float32Array(s.size);
-      for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-k, k);
-      record[s.name] = new Tensor(data, s.shape);
-    }
-    this.params.load(record);
+    uniform(this.params, /^/, -k, k, seed);
   }
+
 
   /**
    * Run the whole sequence. x is (T, B, I), or (B, T, I) with batchFirst, or unbatched (T, I).
