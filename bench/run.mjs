@@ -1,30 +1,34 @@
-// wasm-rnn engine benchmark.
+// wasm-rnn engine benchmark, and (with --peers) the side-by-side comparison with its peers.
 //
 //   npm run build && node bench/run.mjs [filter...] [--warmup N] [--runs N] [--min-time MS] [--out FILE]
+//   node bench/run.mjs --peers [W1 W3 …] [--impl NAME …] [--rounds N] [--warmup N] [--runs N] [--min-time MS]
+//                              [--out DIR] [--at REV | --wasm-rnn ROOT]
 //
-// Every (workload × implementation) pair is timed with performance.now(): `warmup` untimed
-// runs, then at least `runs` timed runs (more, up to MAX_RUNS, until `min-time` ms have been
-// spent timing), reporting the median and the minimum. GFLOP/s is flops(workload) / median.
+// Without --peers: every (workload × implementation) pair is timed with performance.now():
+// `warmup` untimed runs, then at least `runs` timed runs (more, up to MAX_RUNS, until `min-time`
+// ms have been spent timing), reporting the median and the minimum. GFLOP/s is
+// flops(workload) / median. Results: bench/results/engine.md.
 //
-// Layout, so that peers (onnxruntime-web, TF.js; later, from bench/package.json) slot in beside
-// each workload:
+// With --peers: bench/peers.mjs runs the issue-4 workloads W1–W5 on wasm-rnn and on every peer
+// installed from bench/package.json (onnxruntime-web, onnxruntime-node, TF.js wasm / cpu) plus
+// PyTorch through /usr/bin/python3 when it imports; the same weights everywhere, outputs
+// checked before timing. Results: bench/results/peers.md and peers.svg.
+//
+// Layout of the engine suite:
 //   WORKLOADS        what to compute: model kind, sizes, pass (fwd | fwd+bwd), FLOP count.
 //   IMPLEMENTATIONS  who computes it: { name, load(), setup(workload, data) → { run, dispose } }.
-//                    A peer is one more entry; load() returns false when its package is missing,
-//                    and setup() returns null for a workload it cannot run.
-// The inputs (x, dOutput) come from a seeded PRNG in this file, so every implementation gets the
-// same bytes in every run.
-import { performance } from 'node:perf_hooks';
+// The inputs (x, dOutput) come from a seeded PRNG, so every implementation gets the same bytes in
+// every run.
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  BENCH_DIR, MAX_RUNS, environment, fmtG, fmtMs, intOption, markdownTable, mulberry32,
+  sinkIsFinite, textTable, time, uniformArray,
+} from './lib/common.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HERE = BENCH_DIR;
 const DEFAULT_OUT = path.join(HERE, 'results', 'engine.md');
-const MAX_RUNS = 2000;
 
 // ---------------------------------------------------------------------------------------------
 // FLOP counting.
@@ -74,25 +78,9 @@ const WORKLOADS = MODELS.flatMap((model) =>
 );
 
 // ---------------------------------------------------------------------------------------------
-// Deterministic data: mulberry32, uniform in [-1, 1). Seeded per model, so fwd and fwd+bwd (and
-// every implementation) see the same x and dOutput.
+// Deterministic data: mulberry32, uniform in [-1, 1) (bench/lib/common.mjs). Seeded per model, so
+// fwd and fwd+bwd (and every implementation) see the same x and dOutput.
 // ---------------------------------------------------------------------------------------------
-function mulberry32(seed) {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function uniformArray(n, rand) {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = 2 * rand() - 1;
-  return a;
-}
-
 function makeData(model, seed = 0x5eed) {
   const { T, B, I, H } = model;
   const rand = mulberry32(seed);
@@ -130,43 +118,12 @@ const IMPLEMENTATIONS = [
       return { run, dispose: () => m.dispose() };
     },
   },
-  // Peers go here, e.g.
-  // {
-  //   name: 'onnxruntime-web', lib: null,
-  //   async load() { try { this.lib = await import('onnxruntime-web'); return true; } catch { return false; } },
-  //   async setup(workload, data) { …; return { run: async () => …, dispose() {} }; },
-  // },
+  // The peers (onnxruntime, TF.js, PyTorch) run in the --peers suite: bench/peers.mjs.
 ];
-
-// ---------------------------------------------------------------------------------------------
-// Timing.
-// ---------------------------------------------------------------------------------------------
-let sink = 0; // results of run() land here so nothing is optimised away
-
-async function time(run, { warmup, runs, minTimeMs }) {
-  for (let i = 0; i < warmup; i++) sink += Number(await run()) || 0;
-  const ms = [];
-  let spent = 0;
-  while (ms.length < runs || (spent < minTimeMs && ms.length < MAX_RUNS)) {
-    const t0 = performance.now();
-    const r = await run();
-    const dt = performance.now() - t0;
-    sink += Number(r) || 0;
-    ms.push(dt);
-    spent += dt;
-  }
-  ms.sort((a, b) => a - b);
-  const mid = ms.length >> 1;
-  const median = ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
-  return { median, min: ms[0], n: ms.length };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reporting.
 // ---------------------------------------------------------------------------------------------
-const fmtMs = (v) => (v < 10 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(1));
-const fmtG = (v) => v.toFixed(2);
-
 function rows(results, implNames) {
   const multi = implNames.length > 1;
   const head = ['workload', 'impl', 'MFLOP', 'runs', 'ms median', 'ms min', 'GFLOP/s @median'];
@@ -185,44 +142,20 @@ function rows(results, implNames) {
   return { head, body };
 }
 
-function textTable({ head, body }) {
-  const right = (i) => i >= 2;
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (right(i) ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
-}
-
-function markdownTable({ head, body }) {
-  const sep = head.map((_, i) => (i >= 2 ? '---:' : '---'));
-  return [head, sep, ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
-
-function environment() {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: HERE, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString().trim();
-  } catch { /* not a git checkout */ }
-  const cpus = os.cpus();
-  return {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    commit,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Main.
 // ---------------------------------------------------------------------------------------------
 const { values: opts, positionals: filters } = parseArgs({
   allowPositionals: true,
   options: {
-    warmup: { type: 'string', default: '5' },
-    runs: { type: 'string', default: '15' },
-    'min-time': { type: 'string', default: '1000' },
+    peers: { type: 'boolean', default: false },
+    impl: { type: 'string', multiple: true, default: [] },
+    'wasm-rnn': { type: 'string' },
+    at: { type: 'string' },
+    rounds: { type: 'string' },
+    warmup: { type: 'string' },
+    runs: { type: 'string' },
+    'min-time': { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -230,27 +163,58 @@ const { values: opts, positionals: filters } = parseArgs({
 
 if (opts.help) {
   console.log(`usage: node bench/run.mjs [filter...] [--warmup N] [--runs N] [--min-time MS] [--out FILE]
+       node bench/run.mjs --peers [W1 … W5] [--impl NAME …] [--rounds N] [--warmup N] [--runs N] [--min-time MS]
+                                   [--out DIR] [--at REV | --wasm-rnn ROOT]
 
+  engine suite (default): wasm-rnn forward and forward+backward → bench/results/engine.md
   filter      keep workloads whose id contains any filter (ids: ${WORKLOADS.map((w) => w.id).join(', ')})
   --warmup    untimed runs before timing (default 5)
   --runs      minimum timed runs (default 15)
   --min-time  keep timing until this many ms are spent, up to ${MAX_RUNS} runs (default 1000)
   --out       Markdown results file (default bench/results/engine.md; a filtered run writes
-              only when --out is given, so it never overwrites the full table with a partial one)`);
+              only when --out is given, so it never overwrites the full table with a partial one)
+
+  --peers     the side-by-side comparison (issue 4): W1–W5 on wasm-rnn and every peer that is
+              installed (npm --prefix bench ci) → bench/results/peers.md and peers.svg
+  W1 … W5     only these workloads
+  --impl      only these peers (substring of onnxruntime-web, onnxruntime-node, tfjs-wasm,
+              tfjs-cpu, pytorch; repeatable); wasm-rnn always runs, as the baseline
+  --rounds    time every implementation in N interleaved rounds, pooling the times (default 3)
+  --warmup    per round: at least N warm-up runs and 0.5 s of them, stopping at 3 s (default 5)
+  --runs      minimum timed runs over all rounds (default 10)
+  --min-time  keep timing until this many ms are spent, over all rounds (default 2000)
+  --out       directory for peers.md and peers.svg (default bench/results; a filtered run
+              writes only when --out is given)
+  --at REV    benchmark wasm-rnn as of git revision REV (e.g. HEAD): git archive into a
+              temporary directory, npm run build there; a rebuild of the working tree during
+              the run cannot change the code under test, and the report names the commit
+  --wasm-rnn  package root to take wasm-rnn's dist/ and build/ from (default: this checkout)`);
+  process.exit(0);
+}
+
+if (opts.peers) {
+  const { runPeers, DEFAULT_TIMING } = await import('./peers.mjs');
+  const timing = {
+    ...DEFAULT_TIMING,
+    ...(opts.warmup !== undefined && { warmup: intOption(opts.warmup, 'warmup') }),
+    ...(opts.runs !== undefined && { runs: intOption(opts.runs, 'runs', 1) }),
+    ...(opts['min-time'] !== undefined && { minTimeMs: intOption(opts['min-time'], 'min-time') }),
+    ...(opts.rounds !== undefined && { rounds: intOption(opts.rounds, 'rounds', 1) }),
+  };
+  try {
+    await runPeers({ filters, implFilter: opts.impl, timing, out: opts.out ?? null, wasmRnnRoot: opts['wasm-rnn'] ?? null, at: opts.at ?? null });
+  } catch (err) {
+    console.error(`bench: ${err.message}`);
+    process.exit(1);
+  }
   process.exit(0);
 }
 
 const timing = {
-  warmup: Number(opts.warmup),
-  runs: Number(opts.runs),
-  minTimeMs: Number(opts['min-time']),
+  warmup: intOption(opts.warmup ?? '5', 'warmup'),
+  runs: intOption(opts.runs ?? '15', 'runs', 1),
+  minTimeMs: intOption(opts['min-time'] ?? '1000', 'min-time'),
 };
-for (const [k, v] of Object.entries(timing)) {
-  if (!Number.isInteger(v) || v < 0 || (k === 'runs' && v < 1)) {
-    console.error(`bench: --${k === 'minTimeMs' ? 'min-time' : k} must be a non-negative integer (runs ≥ 1)`);
-    process.exit(2);
-  }
-}
 
 const selected = filters.length ? WORKLOADS.filter((w) => filters.some((f) => w.id.includes(f))) : WORKLOADS;
 if (!selected.length) {
@@ -323,4 +287,10 @@ if (outFile) {
 } else {
   console.log('(filtered run: results file not written; pass --out FILE to write one)');
 }
-if (!Number.isFinite(sink)) console.error('bench: warning, a run returned a non-finite value');
+if (!sinkIsFinite()) console.error('bench: warning, a run returned a non-finite value');
+
+// The peers are not part of this suite; say how to get them.
+const peersInstalled = existsSync(path.join(HERE, 'node_modules', 'onnxruntime-web'));
+console.log(peersInstalled
+  ? 'peers: installed; `node bench/run.mjs --peers` runs the side-by-side comparison (W1–W5, several minutes)'
+  : 'peers: skipped (not installed); `npm --prefix bench ci` installs them, then `node bench/run.mjs --peers`');

@@ -30,15 +30,24 @@ export function uniformArray(n, rand, lo = -1, hi = 1) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Timing: `warmup` untimed runs, then at least `runs` timed runs, continuing (up to MAX_RUNS)
-// until `minTimeMs` ms have been spent timing. run() may be async; its result is folded into a
-// sink so that nothing can be optimised away.
+// Timing. Warm-up: untimed runs until at least `warmup` runs AND `warmupMinMs` ms are done, but
+// stopping (after at least one run) once `warmupMaxMs` ms have passed — so fast code gets
+// hundreds of warm-up runs (WASM engines compile hot functions again, optimised, after a while:
+// onnxruntime-web's first ~20 runs here are 2× slower than the rest) and slow code only one or
+// two. Then at least `runs` timed runs, continuing (up to MAX_RUNS) until `minTimeMs` ms have
+// been spent timing. run() may be async; its result is folded into a sink so that nothing can be
+// optimised away. bench/peers/torch_bench.py follows the same protocol.
 // ---------------------------------------------------------------------------------------------
 let sink = 0;
 export const sinkIsFinite = () => Number.isFinite(sink);
 
-export async function time(run, { warmup, runs, minTimeMs }) {
-  for (let i = 0; i < warmup; i++) sink += Number(await run()) || 0;
+export async function time(run, { warmup, runs, minTimeMs, warmupMinMs = 0, warmupMaxMs = Infinity }) {
+  const w0 = performance.now();
+  for (let i = 0; ; i++) {
+    const spent = performance.now() - w0;
+    if ((i >= warmup && spent >= warmupMinMs) || (i > 0 && spent >= warmupMaxMs)) break;
+    sink += Number(await run()) || 0;
+  }
   const ms = [];
   let spent = 0;
   while (ms.length < runs || (spent < minTimeMs && ms.length < MAX_RUNS)) {
@@ -52,12 +61,12 @@ export async function time(run, { warmup, runs, minTimeMs }) {
   return summarize(ms);
 }
 
-/** Median, minimum and count of a list of times (ms). */
+/** Median, minimum and count of a list of times (ms), and the times themselves. */
 export function summarize(times) {
   const ms = [...times].sort((a, b) => a - b);
   const mid = ms.length >> 1;
   const median = ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
-  return { median, min: ms[0], n: ms.length };
+  return { median, min: ms[0], n: ms.length, times };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,16 +75,21 @@ export function summarize(times) {
 export const fmtMs = (v) => (v < 10 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v < 1000 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
 export const fmtG = (v) => v.toFixed(2);
 
-/** Plain-text table; columns from `firstRight` on are right-aligned. */
-export function textTable({ head, body }, firstRight = 2) {
+/** Alignment of column i: `align` ('l' / 'r' per column) when given, else right from `firstRight` on. */
+const rightAligned = (i, firstRight, align) => (align ? align[i] === 'r' : i >= firstRight);
+
+/** Plain-text table. */
+export function textTable({ head, body, align }, firstRight = 2) {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i >= firstRight ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ');
+  const line = (r) => r.map((c, i) => (rightAligned(i, firstRight, align) ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ');
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
 }
 
-export function markdownTable({ head, body }, firstRight = 2) {
-  const sep = head.map((_, i) => (i >= firstRight ? '---:' : '---'));
-  return [head, sep, ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
+/** GitHub Markdown table; `|` inside cells is escaped. */
+export function markdownTable({ head, body, align }, firstRight = 2) {
+  const sep = head.map((_, i) => (rightAligned(i, firstRight, align) ? '---:' : '---'));
+  const cell = (c) => String(c).replace(/\|/g, '\\|');
+  return [head.map(cell), sep, ...body.map((r) => r.map(cell))].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 export function environment() {

@@ -4,6 +4,7 @@
 //   training:   Sequential([LSTM, Linear]) + CrossEntropyLoss + Adam, one optimizer step per run.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BENCH_DIR } from '../lib/common.mjs';
 
 let lib = null;
@@ -12,15 +13,22 @@ export default {
   name: 'wasm-rnn',
   detail: 'WASM SIMD, 1 thread',
   version: null,
+  /** Package root holding dist/ and build/: this checkout, or another (--wasm-rnn DIR), e.g. a
+   *  copy taken so that rebuilds in the working tree cannot change the code under test. */
+  root: path.resolve(BENCH_DIR, '..'),
 
   async load() {
     try {
-      lib = await import('../../dist/index.js');
+      lib = await import(pathToFileURL(path.join(this.root, 'dist', 'index.js')).href);
     } catch (err) {
-      return { ok: false, reason: `dist/ not built (run \`npm run build\` at the root): ${err.message}` };
+      return { ok: false, reason: `${path.join(this.root, 'dist')} not built (run \`npm run build\` at the root): ${err.message}` };
     }
-    await lib.init();
-    this.version = JSON.parse(readFileSync(path.join(BENCH_DIR, '..', 'package.json'), 'utf8')).version;
+    await lib.init(); // the default build for this runtime, one thread
+    this.version = JSON.parse(readFileSync(path.join(this.root, 'package.json'), 'utf8')).version;
+    const relaxed = lib.hasRelaxedSimd?.();
+    this.detail = relaxed === undefined ? 'WASM SIMD, 1 thread'
+      : relaxed ? 'WASM relaxed-SIMD build, 1 thread'
+        : 'WASM SIMD build (not relaxed SIMD: Node 20 needs --experimental-wasm-relaxed-simd), 1 thread';
     return { ok: true };
   },
 
