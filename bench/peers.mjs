@@ -27,7 +27,7 @@ import { makeShared } from './lib/weights.mjs';
 import { gruReference, lstmReference, maxAbs, maxAbsDiff } from './lib/reference.mjs';
 import { groupedBarChart, PALETTE } from './lib/svg.mjs';
 import { buildAt } from './lib/snapshot.mjs';
-import wasmRnn from './peers/wasm-rnn.mjs';
+import wasmRnn, { twoThreads as wasmRnnThreads } from './peers/wasm-rnn.mjs';
 import { onnxruntimeNode, onnxruntimeWeb } from './peers/onnxruntime.mjs';
 import { tfjsCpu, tfjsWasm } from './peers/tfjs.mjs';
 import pytorch from './peers/torch.mjs';
@@ -51,7 +51,7 @@ export const WORKLOADS = [
   short: w.task === 'train' ? `train T${w.T} B${w.B}` : `${w.kind} ${w.I}→${w.H} T${w.T} B${w.B}`,
 }));
 
-export const IMPLEMENTATIONS = [wasmRnn, onnxruntimeWeb, onnxruntimeNode, tfjsWasm, tfjsCpu, pytorch];
+export const IMPLEMENTATIONS = [wasmRnn, wasmRnnThreads, onnxruntimeWeb, onnxruntimeNode, tfjsWasm, tfjsCpu, pytorch];
 
 const NOT_RUN = {
   'brain.js': 'brain.js 2.0.0-beta.24 is not a peer for these workloads: its `LSTM` feeds the previous output back as the cell state (c_t = f ⊙ h_{t−1} + i ⊙ g; there is no separate c), its GRU is the reset-before variant with one bias, every model ends in its own output layer, and it runs one unbatched sequence at a time in plain JS. No PyTorch weights can reproduce a PyTorch LSTM/GRU there, so no output could be checked; it is left out (not installed).',

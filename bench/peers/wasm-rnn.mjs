@@ -9,7 +9,7 @@ import { BENCH_DIR } from '../lib/common.mjs';
 
 let lib = null;
 
-export default {
+const singleThread = {
   name: 'wasm-rnn',
   detail: 'WASM SIMD, 1 thread',
   version: null,
@@ -33,13 +33,33 @@ export default {
   },
 
   setup(w, s) {
-    return w.task === 'train' ? train(w, s) : infer(w, s);
+    return w.task === 'train' ? train(w, s, undefined) : infer(w, s, undefined);
   },
 };
 
-function infer(w, s) {
+export default singleThread;
+
+/** The opt-in threaded mode: the threads build on a shared memory, 2 threads (batches ≥ 8 split). */
+export const twoThreads = {
+  name: 'wasm-rnn 2 threads',
+  detail: 'WASM SIMD threads build, 2 threads (worker_threads on one shared memory)',
+  version: null,
+  engine: null,
+  async load() {
+    const r = await singleThread.load.call(singleThread);
+    if (!r.ok) return r;
+    this.version = singleThread.version;
+    this.engine = await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.threads.wasm')), { threads: 2 });
+    return { ok: true };
+  },
+  setup(w, s) {
+    return w.task === 'train' ? train(w, s, this.engine) : infer(w, s, this.engine);
+  },
+};
+
+function infer(w, s, engine) {
   const Ctor = { LSTM: lib.LSTM, GRU: lib.GRU }[w.kind];
-  const m = new Ctor({ inputSize: w.I, hiddenSize: w.H, numLayers: 1 });
+  const m = new Ctor({ inputSize: w.I, hiddenSize: w.H, numLayers: 1, engine });
   m.loadStateDict(tensors(s.params, s.shapes));
   const x = new lib.Tensor(s.x, [w.T, w.B, w.I]);
   return {
@@ -49,17 +69,17 @@ function infer(w, s) {
   };
 }
 
-function train(w, s) {
+function train(w, s, engine) {
   const { LSTM, Linear, Sequential, CrossEntropyLoss, Adam, Tensor } = lib;
   const model = new Sequential([
-    new LSTM({ inputSize: w.I, hiddenSize: w.H, numLayers: 1 }),
-    new Linear({ inFeatures: w.H, outFeatures: w.C }),
+    new LSTM({ inputSize: w.I, hiddenSize: w.H, numLayers: 1, engine }),
+    new Linear({ inFeatures: w.H, outFeatures: w.C, engine }),
   ]);
   const record = {};
   for (const [k, v] of Object.entries(tensors(s.params, s.shapes))) record[`0.${k}`] = v;
   for (const [k, v] of Object.entries(tensors(s.linear, s.linearShapes))) record[`1.${k}`] = v;
   model.loadStateDict(record);
-  const lossFn = new CrossEntropyLoss();                 // mean over the T·B rows
+  const lossFn = new CrossEntropyLoss({ engine });       // mean over the T·B rows
   const opt = new Adam(model, { lr: w.lr, eps: w.eps });
   const x = new Tensor(s.x, [w.T, w.B, w.I]);
 
