@@ -9,54 +9,16 @@ import {
 import type { Module } from '../src/nn/module.js';
 import { Sequential } from '../src/nn/sequential.js';
 import { engine, fixtureNames, loadFixture, maxAbsDiff, randomArray } from './helpers/engine.js';
+import { runBoth as runTwins, strided, type Buf } from './helpers/twins.js';
+
+/** Both runs' buffers (the twin harness of helpers/twins.ts). */
+const runBoth = (bufs: Record<string, Buf>, call: (p: Record<string, number>, twin: boolean) => void) =>
+  runTwins(e, bufs, call).map((r) => r.out) as [Record<string, Float32Array>, Record<string, Float32Array>];
 
 let e: Engine;
 beforeAll(async () => { e = await engine(); });
 
 const SIZES = [1, 3, 4, 5, 13, 37];
-const GUARD = 4, NAN_BITS = 0x7fc0dead, SENTINEL_BITS = 0x4640e400; // a quiet NaN; 12345.0
-
-// ---------------------------------------------------------------------------------------------
-// Twin harness (as in loss.test.ts): buffers between guard words; NaN around inputs, a sentinel
-// around outputs; guards, row padding and inputs must be bit-for-bit unchanged after both runs.
-
-type Buf = { data: Float32Array | Int32Array; out?: boolean; ld?: [cols: number, ld: number] };
-
-function runBoth(bufs: Record<string, Buf>, call: (p: Record<string, number>, twin: boolean) => void): [Record<string, Float32Array>, Record<string, Float32Array>] {
-  const res = [false, true].map((twin) => {
-    const p: Record<string, number> = {}, blocks: [string, number][] = [];
-    for (const [name, b] of Object.entries(bufs)) {
-      const ptr = e.alloc(b.data.length + 2 * GUARD), u = new Uint32Array(e.memory.buffer);
-      u.fill(b.out ? SENTINEL_BITS : NAN_BITS, ptr >>> 2, (ptr >>> 2) + b.data.length + 2 * GUARD);
-      u.set(new Uint32Array(b.data.buffer, b.data.byteOffset, b.data.length), (ptr >>> 2) + GUARD);
-      p[name] = ptr + GUARD * 4;
-      blocks.push([name, ptr]);
-    }
-    call(p, twin);
-    const out: Record<string, Float32Array> = {};
-    for (const [name, ptr] of blocks) {
-      const b = bufs[name], n = b.data.length, who = twin ? 'twin' : 'SIMD';
-      const img = new Uint32Array(e.memory.buffer).slice(ptr >>> 2, (ptr >>> 2) + n + 2 * GUARD);
-      const g = b.out ? SENTINEL_BITS : NAN_BITS, orig = new Uint32Array(b.data.buffer, b.data.byteOffset, n);
-      for (let i = 0; i < GUARD; i++) expect([img[i], img[GUARD + n + i]], `${name} guards (${who})`).toEqual([g, g]);
-      for (let i = 0; i < n; i++) {
-        const pad = b.ld && i % b.ld[1] >= b.ld[0];
-        if (!b.out || pad) expect(img[GUARD + i], `${name}[${i}] ${pad ? 'padding' : 'input'} changed (${who})`).toBe(orig[i]);
-      }
-      out[name] = new Float32Array(img.buffer, GUARD * 4, n);
-      e.release(ptr);
-    }
-    return out;
-  });
-  return [res[0], res[1]];
-}
-
-function strided(rows: number, cols: number, ld: number, logical: Float32Array | null, out = false): Buf {
-  const d = new Float32Array(rows * ld).fill(out ? 12345 : NaN);
-  if (logical) for (let r = 0; r < rows; r++) d.set(logical.subarray(r * cols, (r + 1) * cols), r * ld);
-  return { data: d, out, ld: [cols, ld] };
-}
-
 describe('layer kernels vs their scalar twins', () => {
   const ACT = ['f32_vtanh_backward', 'f32_vsigmoid_backward', 'f32_vrelu_backward'] as const;
   for (const kernel of ACT) for (const n of [...SIZES, 0]) {

@@ -6,62 +6,14 @@ import {
   BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NumericError, ShapeError, StateError, Tensor, type Engine,
 } from '../src/index.js';
 import { engine, fixtureNames, loadFixture, maxAbsDiff, randomArray } from './helpers/engine.js';
+import { runBoth as runTwins, strided, type Buf } from './helpers/twins.js';
+
+const runBoth = (bufs: Record<string, Buf>, call: (p: Record<string, number>, twin: boolean) => number | void) => runTwins(e, bufs, call);
 
 let e: Engine;
 beforeAll(async () => { e = await engine(); });
 
 const SIZES = [1, 3, 4, 5, 13, 37];
-const GUARD = 4;
-const NAN_BITS = 0x7fc0dead, SENTINEL_BITS = 0x4640e400; // a quiet NaN; 12345.0
-
-// ---------------------------------------------------------------------------------------------
-// Twin harness: every buffer sits between guard words; inputs' guards are NaN (a read poisons the
-// result), outputs' guards a sentinel. Both runs must leave guards, padding and inputs untouched.
-
-type Buf = { data: Float32Array | Int32Array; out?: boolean; pad?: [rows: number, cols: number, ld: number] };
-type Run = { ret: number; out: Record<string, Float32Array> };
-
-function runBoth(bufs: Record<string, Buf>, call: (p: Record<string, number>, twin: boolean) => number | void): [Run, Run] {
-  const runs = [false, true].map((twin): Run => {
-    const p: Record<string, number> = {}, blocks: [string, number][] = [];
-    for (const [name, b] of Object.entries(bufs)) {
-      const ptr = e.alloc(b.data.length + 2 * GUARD), u = new Uint32Array(e.memory.buffer);
-      u.fill(b.out ? SENTINEL_BITS : NAN_BITS, ptr >>> 2, (ptr >>> 2) + b.data.length + 2 * GUARD);
-      u.set(new Uint32Array(b.data.buffer, b.data.byteOffset, b.data.length), (ptr >>> 2) + GUARD);
-      p[name] = ptr + GUARD * 4;
-      blocks.push([name, ptr]);
-    }
-    const ret = Number(call(p, twin) ?? 0);
-    const out: Record<string, Float32Array> = {};
-    for (const [name, ptr] of blocks) {
-      const b = bufs[name], n = b.data.length;
-      const img = new Uint32Array(e.memory.buffer).slice(ptr >>> 2, (ptr >>> 2) + n + 2 * GUARD);
-      const g = b.out ? SENTINEL_BITS : NAN_BITS;
-      for (let i = 0; i < GUARD; i++) {
-        expect(img[i], `${name} guard before (${twin ? 'twin' : 'SIMD'})`).toBe(g);
-        expect(img[GUARD + n + i], `${name} guard after (${twin ? 'twin' : 'SIMD'})`).toBe(g);
-      }
-      const body = new Float32Array(img.buffer, GUARD * 4, n);
-      const orig = new Uint32Array(b.data.buffer, b.data.byteOffset, n);
-      for (let i = 0; i < n; i++) {
-        const isPad = b.pad && (i % b.pad[2]) >= b.pad[1];
-        if (!b.out || isPad) expect(img[GUARD + i], `${name}[${i}] ${isPad ? 'padding' : 'input'} changed`).toBe(orig[i]);
-      }
-      out[name] = body;
-      e.release(ptr);
-    }
-    return { ret, out };
-  });
-  return [runs[0], runs[1]];
-}
-
-/** rows × cols logical data stored with row stride ld, padding = NaN (inputs) or sentinel (outputs). */
-function strided(rows: number, cols: number, ld: number, logical: Float32Array | null, out = false): Buf {
-  const d = new Float32Array(rows * ld).fill(out ? 12345 : NaN);
-  if (logical) for (let r = 0; r < rows; r++) d.set(logical.subarray(r * cols, (r + 1) * cols), r * ld);
-  return { data: d, out, pad: [rows, cols, ld] };
-}
-
 const worst = new Map<string, number>();
 function note(kernel: string, err: number): void { worst.set(kernel, Math.max(worst.get(kernel) ?? 0, err)); }
 
