@@ -106,3 +106,21 @@ export function assertShape(shape: readonly number[], expected: readonly number[
     throw new ShapeError(`${what}: expected shape [${expected.join(', ')}], got [${shape.join(', ')}]`);
   }
 }
+
+/** An integer ≥ min, or a ShapeError naming `what`. */
+export function positiveInt(v: unknown, what: string, min = 1): number {
+  if (!Number.isSafeInteger(v) || (v as number) < min) throw new ShapeError(`${what} must be an integer ≥ ${min}, got ${String(v)}`);
+  return v as number;
+}
+
+/** Per-sequence lengths of a padded (T, B, …) batch: B integers in 1…T, or a ShapeError. */
+export function checkLengths(lengths: ArrayLike<number>, T: number, B: number, name: string): Int32Array {
+  if (lengths.length !== B) throw new ShapeError(`${name}: lengths has ${lengths.length} entries, expected one per sequence (${B})`);
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const n = lengths[b];
+    if (!Number.isInteger(n) || n < 1 || n > T) throw new ShapeError(`${name}: lengths[${b}] = ${n}, expected an integer in 1…${T}`);
+    out[b] = n;
+  }
+  return out;
+}

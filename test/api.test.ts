@@ -187,6 +187,9 @@ describe('errors', () => {
     expect(() => m.backward({ dOutput: Tensor.zeros([2, 1, 4]) })).toThrow(/dOutput: expected shape \[2, 1, 3\]/);
     m.backward({ dOutput: Tensor.zeros([2, 1, 3]) });
     expect(() => m.backward({ dOutput: Tensor.zeros([2, 1, 3]) })).toThrow(/each forward allows one backward/);
+    m.forward(input(2, 1, 2));
+    m.loadStateDict(m.stateDict()); // any change of the parameters after forward…
+    expect(() => m.backward({ dOutput: Tensor.zeros([2, 1, 3]) })).toThrow(/parameters changed after forward/);
   });
 });
 

@@ -57,5 +57,10 @@ describe('initialisers', () => {
       expect([...sd[k.replace('ih', 'hh')].data.subarray(3, 6)]).toEqual([0, 0, 0]);
     }
     expect(() => identity(m, 'nope')).toThrow(/no parameter matches/);
+    // Only LSTM biases have a forget gate: a GRU whose bias size divides by 4 is refused, untouched.
+    const gru = new GRU({ inputSize: 2, hiddenSize: 4, seed: 7 });
+    const gb = gru.stateDict().bias_ih_l0.data;
+    expect(() => forgetBias(gru)).toThrow(/not the bias of an LSTM layer/);
+    expect([...gru.stateDict().bias_ih_l0.data]).toEqual([...gb]);
   });
 });

@@ -274,6 +274,14 @@ for (const [name, run, layouts] of GEMMS) {
         for (const lay of layouts) for (const acc of [0, 1]) run(M, N, K, lay, acc);
       });
     }
+    if (name === 'f32_gemm_nn') {
+      // K beyond one block of 128 reductions: the blocked path and its accumulate hand-over.
+      it('K across block boundaries (127, 128, 129, 300)', () => {
+        for (const K of [127, 128, 129, 300]) for (const [M, N] of [[5, 13], [37, 3]]) {
+          for (const lay of layouts) for (const acc of [0, 1]) run(M, N, K, lay, acc);
+        }
+      });
+    }
     it('zero-sized M, N or K (K = 0: C = 0, or unchanged with acc)', () => {
       for (const [M, N, K] of [[0, 5, 5], [5, 0, 5], [5, 5, 0], [0, 0, 0]]) {
         for (const lay of layouts) for (const acc of [0, 1]) run(M, N, K, lay, acc);

@@ -341,6 +341,8 @@ describe('state dict', () => {
     const missing = { ...good, buffers: { ...good.buffers } };
     delete missing.buffers['0.max_exp_avg_sq'];
     expect(() => opt.loadStateDict(missing)).toThrow(/missing state buffer '0.max_exp_avg_sq'/);
+    const poisoned = { ...good, buffers: { ...good.buffers, '0.exp_avg_sq': good.buffers['0.exp_avg_sq'].map((v, i) => (i === 2 ? NaN : v)) } };
+    expect(() => opt.loadStateDict(poisoned)).toThrow(/'0.exp_avg_sq' has a non-finite value \(NaN\) at 2/);
     expect(opt.stateDict()).toEqual(good);
   });
 

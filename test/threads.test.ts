@@ -23,9 +23,12 @@ function compare(make: (engine: Engine) => Recurrent, T: number, B: number, leng
   const fa = a.forward(x, lengths ? { lengths } : {}), fb = b.forward(x, lengths ? { lengths } : {});
   expect(Buffer.from(fb.output.data.buffer).equals(Buffer.from(fa.output.data.buffer)), 'output bit for bit').toBe(true);
   expect(maxAbsDiff(fb.hN.data, fa.hN.data)).toBe(0);
+  if (fa.cN) expect(maxAbsDiff(fb.cN!.data, fa.cN.data)).toBe(0);
   const dOutput = { data: randomArray(T * B * W, 2), shape: [...fa.output.shape] };
   const ga = a.backward({ dOutput }), gb = b.backward({ dOutput });
   expect(maxAbsDiff(gb.dInput.data, ga.dInput.data)).toBe(0); // per sequence: same arithmetic
+  expect(maxAbsDiff(gb.dh0.data, ga.dh0.data)).toBe(0);
+  if (ga.dc0) expect(maxAbsDiff(gb.dc0!.data, ga.dc0.data)).toBe(0);
   const pa = a.gradients(), pb = b.gradients();
   let worst = 0;
   for (const k of Object.keys(pa)) {

@@ -8,7 +8,7 @@
 // Used for the input projection of all T·B rows, the recurrent product of every step (batch 1
 // included: it keeps W_hh as one sequential stream) and the LSTM projection.
 // Tiles: 2 rows × 16 columns = 8 accumulators + 4 weight loads + 2 broadcasts (≤ 14 registers
-// for V8, see FACTS.md), and 1 row × 16 for the last odd row.
+// for V8, see gemm.ts), and 1 row × 16 for the last odd row.
 import { madd, store_lanes, load_lanes } from './simd';
 
 /** Floats the packed form of an N×K matrix needs. */

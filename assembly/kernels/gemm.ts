@@ -5,7 +5,7 @@
 //
 // Register budget: V8's TurboFan has ~15 usable xmm registers and loads every operand of an
 // unrolled iteration before the arithmetic, so a tile keeps accumulators + loads + broadcasts
-// ≤ 14 (FACTS.md: 8/16-accumulator tiles spilled and ran 1.3-2x slower).
+// ≤ 14 (measured when this project started: 8/16-accumulator tiles spilled and ran 1.3-2x slower).
 
 @inline function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
@@ -18,8 +18,8 @@
 
 /**
  * C (M×N) (+)= A (M×K) · Bᵀ, B stored N×K: every output is a dot product of two contiguous rows.
- * Used for the input projection of all T·B rows at once (X · W_ihᵀ) and the recurrent product
- * per step (H_prev · W_hhᵀ). Tiles: 2 rows × 4 rows (8 accumulators + 6 loads), then tails.
+ * For weights that are not packed (Linear; the recurrent layers use f32_gemm_pk on packed
+ * panels). Tiles: 2 rows × 4 rows (8 accumulators + 6 loads), then tails.
  */
 export function f32_gemm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32,
                             C: usize, ldc: i32, acc: i32): void {
@@ -118,8 +118,8 @@ export function f32_gemm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize
 /**
  * C (M×N) (+)= op(A) (M×K) · B (K×N), with op(A)[i,k] at A[i·ars + k·acs] (so ars=K, acs=1 is
  * A itself and ars=1, acs=M is Aᵀ). Vectorised along the rows of B: no horizontal sums.
- * Used for dX = dGates · W_ih, dh = dGates · W_hh, and the whole-sequence weight gradients
- * dW += dGatesᵀ · X. Tiles: 4 rows × 8 columns (8 accumulators, 2 loads, 4 broadcasts).
+ * Used for the whole-sequence weight gradients dW += dGatesᵀ · X (Aᵀ form, K = T·B, blocked
+ * below) and Linear's backward. Tiles: 4 rows × 8 columns (8 accumulators, 2 loads, 4 broadcasts).
  */
 export function f32_gemm_nn(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: usize, ldb: i32,
                             C: usize, ldc: i32, acc: i32): void {

@@ -1,6 +1,6 @@
 // Loading the WASM module and the one engine every model shares.
-// The module imports its memory (env.memory) so a threaded build can later hand the same
-// shared memory to workers; typed-array views are rebuilt whenever the buffer changed
+// The module imports its memory (env.memory), so the threads build can hand the same shared
+// memory to its workers (pool.ts); typed-array views are rebuilt whenever the buffer changed
 // (memory.grow detaches the old ArrayBuffer), never cached across a grow.
 import { StateError } from '../errors.js';
 import { Heap } from './heap.js';

@@ -50,7 +50,7 @@ export class ThreadPool {
   private readonly canWait: boolean;
 
   private constructor(private readonly workers: WorkerLike[], control: SharedArrayBuffer,
-                      private readonly names: readonly string[], private readonly fns: Record<string, (...a: number[]) => unknown>) {
+                      names: readonly string[], private readonly fns: Record<string, (...a: number[]) => unknown>) {
     this.ctl = new Int32Array(control);
     this.index = new Map(names.map((n, i) => [n, i]));
     // Browsers forbid Atomics.wait on the main thread; there the caller spins instead.
@@ -125,9 +125,6 @@ export class ThreadPool {
     this.workers.length = 0;
   }
 
-  get exportNames(): readonly string[] {
-    return this.names;
-  }
 }
 
 async function spawn(): Promise<WorkerLike> {

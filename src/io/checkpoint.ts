@@ -52,7 +52,7 @@ export function saveCheckpoint(model: Sequential | Recurrent, opts: { optimizer?
   if (opts.optimizer) {
     const sd = opts.optimizer.stateDict();
     for (const [k, v] of Object.entries(sd.buffers)) tensors[`optimizer.${k}`] = { shape: [v.length], data: v };
-    meta.optimizer = JSON.stringify({ kind: opts.optimizer.constructor.name, step: sd.step, options: sd.options });
+    meta.optimizer = JSON.stringify({ kind: opts.optimizer.kind, step: sd.step, options: sd.options });
   }
   return writeSafetensors(tensors, meta);
 }
@@ -84,27 +84,33 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer, opts: { engine?:
     if (k.startsWith('optimizer.')) buffers[k.slice('optimizer.'.length)] = v.data;
     else weights[k] = v;
   }
-  let model: Sequential | Recurrent | undefined;
+  // Everything that can fail on the metadata first, so a failure leaves nothing allocated.
+  const optim = meta.optimizer === undefined ? null
+    : parse<{ kind: string; step: number; options: Record<string, unknown> }>(meta.optimizer, 'optimizer');
+  const built: (Module | Recurrent)[] = [];
+  let model: Sequential | Recurrent;
   try {
     if (spec.type === 'Sequential') {
-      if (!Array.isArray((spec as { layers?: unknown }).layers)) throw new FormatError('checkpoint: Sequential without layers');
-      model = new Sequential((spec as { layers: LayerSpec[] }).layers.map((l) => buildLayer(l, opts.engine)));
+      const layers = (spec as { layers?: unknown }).layers;
+      if (!Array.isArray(layers)) throw new FormatError('checkpoint: Sequential without layers');
+      for (const l of layers as LayerSpec[]) built.push(buildLayer(l, opts.engine));
+      model = new Sequential(built);
     } else {
       const l = buildLayer(spec as LayerSpec, opts.engine);
-      if (!(l instanceof Recurrent)) { l.dispose(); throw new FormatError(`checkpoint: a single ${spec.type} is not a model`); }
+      built.push(l);
+      if (!(l instanceof Recurrent)) throw new FormatError(`checkpoint: a single ${spec.type} is not a model`);
       model = l;
     }
     model.loadStateDict(weights);
   } catch (err) {
-    model?.dispose();
+    for (const l of built) l.dispose();
     if (err instanceof FormatError) throw err;
     throw new FormatError(`checkpoint: does not describe a valid model (${(err as Error).message})`);
   }
   const out: Checkpoint = { model, metadata: meta };
-  if (meta.optimizer) {
-    const o = parse<{ kind: string; step: number; options: Record<string, unknown> }>(meta.optimizer, 'optimizer');
-    out.optimizerKind = o.kind;
-    out.optimizer = { step: o.step, options: o.options, buffers };
+  if (optim) {
+    out.optimizerKind = optim.kind;
+    out.optimizer = { step: optim.step, options: optim.options, buffers };
   }
   return out;
 }

@@ -9,7 +9,7 @@
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { nextSeed, Rng } from '../random.js';
-import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
+import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
 import { Layer } from './layer.js';
@@ -89,9 +89,4 @@ export class Embedding extends Layer implements Module {
     this.arena.release();
     this.pending = null;
   }
-}
-
-function positiveInt(v: unknown, what: string): number {
-  if (!Number.isSafeInteger(v) || (v as number) < 1) throw new ShapeError(`${what} must be an integer ≥ 1, got ${String(v)}`);
-  return v as number;
 }

@@ -10,7 +10,7 @@
 //
 // Key: T time, B batch, F features.
 import { ShapeError, StateError } from '../errors.js';
-import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
+import { Tensor, assertFinite, assertShape, checkLengths, type TensorLike } from '../tensor.js';
 import type { Context, Module } from './module.js';
 import type { ParameterStore } from './params.js';
 
@@ -42,7 +42,7 @@ export class SequenceHead implements Module {
     if (T < 1) throw new ShapeError(`${name}: input needs at least one time step, got [${x.shape.join(', ')}]`);
     if (this.bidirectional && F % 2) throw new ShapeError(`${name}: bidirectional needs an even feature count (forward | reverse halves), got ${F}`);
     assertFinite(x.data, `${name}: input`);
-    const lens = checkLengths(ctx.lengths, T, B, name);
+    const lens = ctx.lengths === undefined ? new Int32Array(B).fill(T) : checkLengths(ctx.lengths, T, B, name);
     this.pending = null;
     const X = x.data, y = new Float32Array(B * F);
     const argmax = this.mode === 'max' ? new Int32Array(B * F) : null;
@@ -97,14 +97,3 @@ export class SequenceHead implements Module {
   dispose(): void { this.pending = null; }
 }
 
-function checkLengths(lengths: ArrayLike<number> | undefined, T: number, B: number, name: string): Int32Array {
-  const out = new Int32Array(B).fill(T);
-  if (lengths === undefined) return out;
-  if (lengths.length !== B) throw new ShapeError(`${name}: lengths has ${lengths.length} entries, expected one per sequence (${B})`);
-  for (let b = 0; b < B; b++) {
-    const n = lengths[b];
-    if (!Number.isInteger(n) || n < 1 || n > T) throw new ShapeError(`${name}: lengths[${b}] = ${n}, expected an integer in 1…${T}`);
-    out[b] = n;
-  }
-  return out;
-}

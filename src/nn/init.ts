@@ -116,8 +116,11 @@ export function forgetBias(m: HasParams, value = 1): void {
   const ih = s.slices.filter((x) => x.name.startsWith('bias_ih_l'));
   if (!ih.length) throw new ShapeError('forgetBias: the model has no bias_ih parameters (bias: false?)');
   for (const b of ih) {
-    const H = b.size / 4;
-    if (!Number.isInteger(H)) throw new ShapeError(`forgetBias: '${b.name}' is not an LSTM bias (size ${b.size})`);
+    // An LSTM's bias has 4H rows and its weight_hh (4H, R) with R = H, or P < H with a projection.
+    const H = b.size / 4, whh = s.slices.find((x) => x.name === b.name.replace('bias_ih', 'weight_hh'));
+    if (!Number.isInteger(H) || !whh || whh.shape[0] !== 4 * H || whh.shape[1] > H || !s.has(`weight_ih${b.name.slice('bias_ih'.length)}`)) {
+      throw new ShapeError(`forgetBias: '${b.name}' is not the bias of an LSTM layer (size ${b.size}, weight_hh [${whh?.shape.join(', ') ?? 'missing'}])`);
+    }
     const d = s.get(b.name).data;
     d.fill(value, H, 2 * H);
     s.set(b.name, d);

@@ -7,7 +7,7 @@
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { nextSeed } from '../random.js';
-import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
+import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
 import { Layer } from './layer.js';
@@ -118,9 +118,4 @@ export class Linear extends Layer implements Module {
     this.arena.ensure(`${N}`, [['x', N * I], ['y', N * O], ['dy', N * O], ['dx', N * I]]);
     return this.arena;
   }
-}
-
-function positiveInt(v: unknown, what: string): number {
-  if (!Number.isSafeInteger(v) || (v as number) < 1) throw new ShapeError(`${what} must be an integer ≥ 1, got ${String(v)}`);
-  return v as number;
 }

@@ -8,7 +8,7 @@ import { getEngine, type Engine } from '../engine/engine.js';
 import { NumericError, ShapeError, StateError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { nextSeed, Rng } from '../random.js';
-import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
+import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt, checkLengths } from '../tensor.js';
 import { Arena } from './arena.js';
 import { Layer } from './layer.js';
 import { uniform } from './init.js';
@@ -80,7 +80,7 @@ function layerInput(a: Arena, l: number, dropped: boolean): number {
 }
 
 /** What a forward leaves for backward. */
-interface Pending { T: number; B: number; unbatched: boolean; masked: boolean; dropped: boolean }
+interface Pending { T: number; B: number; unbatched: boolean; masked: boolean; dropped: boolean; version: number }
 
 export class Recurrent extends Layer {
   readonly config: RecurrentConfig;
@@ -88,9 +88,12 @@ export class Recurrent extends Layer {
   readonly params: ParameterStore;
   /** Batch slices of the last forward, one per thread used, each with its working memory. */
   private slices: Slice[] = [];
-  /** The weights packed for the forward kernels (f32_pack_w), refreshed when params.version moves. */
+  /** The weights packed for the kernels (see pack()). */
   private readonly packed: Arena;
   private packedVersion = -1;
+  /** 1: forward panels packed; 2: backward panels too. */
+  private packedKinds = 0;
+  private packsBackward = false;
   /** Streaming (step()) buffers and batch size. */
   private readonly stepArena: Arena;
   private stepState: { B: number } | null = null;
@@ -147,7 +150,7 @@ export class Recurrent extends Layer {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst } = this.config;
     const D = this.numDirections, R = this.outputSize;
     const name = `${kind}.forward`;
-    const x = Tensor.from(input, `${name}: input`);
+    const x = input instanceof Tensor ? input : Tensor.from(input, `${name}: input`);
     const unbatched = x.shape.length === 2;
     if (x.shape.length !== 3 && !unbatched) {
       throw new ShapeError(`${name}: input must be 3-D (${batchFirst ? 'B, T' : 'T, B'}, ${I}) or 2-D (T, ${I}), got [${x.shape.join(', ')}]`);
@@ -193,7 +196,7 @@ export class Recurrent extends Layer {
     this.pack();
     this.run(slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
 
-    this.pending = { T, B, unbatched, masked: lengths !== null, dropped };
+    this.pending = { T, B, unbatched, masked: lengths !== null, dropped, version: this.params.version };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
     const output = new Float32Array(T * B * D * R), hN = new Float32Array(D * L * B * R);
     const cN = kind === 'LSTM' ? new Float32Array(D * L * B * H) : null;
@@ -221,18 +224,18 @@ export class Recurrent extends Layer {
       for (let d = 0; d < D; d++) {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R;
-        const w_ih = pk.at(`weight_ih${sfx}`), w_hh = pk.at(`weight_hh${sfx}`);
+        const pw_ih = pk.at(`weight_ih${sfx}`), pw_hh = pk.at(`weight_hh${sfx}`);
         const b_ih = this.params.addr(`bias_ih${sfx}`), b_hh = this.params.addr(`bias_hh${sfx}`);
         const h0 = a.at('h0') + ld * B * R * 4, hN = a.at('hN') + ld * B * R * 4;
         if (kind === 'LSTM') {
-          calls.push(['lstm_seq_forward', T, B, inW, H, P, d, xin, inW, w_ih, w_hh, b_ih, b_hh, P ? pk.at(`weight_hr${sfx}`) : 0,
+          calls.push(['lstm_seq_forward', T, B, inW, H, P, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, P ? pk.at(`weight_hr${sfx}`) : 0,
             h0, a.at('c0') + ld * B * H * 4, out, ldo, hN, a.at('cN') + ld * B * H * 4,
             a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0, lens]);
         } else if (kind === 'GRU') {
-          calls.push(['gru_seq_forward', T, B, inW, H, d, xin, inW, w_ih, w_hh, b_ih, b_hh, h0, out, ldo, hN,
+          calls.push(['gru_seq_forward', T, B, inW, H, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN,
             a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'), lens]);
         } else {
-          calls.push(['rnn_seq_forward', T, B, inW, H, d, relu, xin, inW, w_ih, w_hh, b_ih, b_hh, h0, out, ldo, hN, a.at('pre'), lens]);
+          calls.push(['rnn_seq_forward', T, B, inW, H, d, relu, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN, a.at('pre'), lens]);
         }
       }
     }
@@ -250,11 +253,14 @@ export class Recurrent extends Layer {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst, projSize: P } = this.config;
     const name = `${kind}.backward`;
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
+    if (p.version !== this.params.version) {
+      throw new StateError(`${name}: the parameters changed after forward (loadStateDict, an optimizer step…); run forward again`);
+    }
     const { T, B, unbatched, masked, dropped } = p;
     const D = this.numDirections, R = this.outputSize;
     const bf = batchFirst && !unbatched;
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
-    const dOut = Tensor.from(grads.dOutput, `${name}: dOutput`);
+    const dOut = grads.dOutput instanceof Tensor ? grads.dOutput : Tensor.from(grads.dOutput, `${name}: dOutput`);
     assertShape(dOut.shape, unbatched ? [T, D * R] : bf ? [B, T, D * R] : [T, B, D * R], `${name}: dOutput`);
     assertFinite(dOut.data, `${name}: dOutput`);
     const dhN = grads.dhN === undefined ? null : Tensor.from(grads.dhN, `${name}: dhN`);
@@ -272,6 +278,7 @@ export class Recurrent extends Layer {
       if (dhN) scatterRows(e, b.at('dhN'), dhN.data, D * L, B, R, false, sl.b0, sl.B);
       if (dcN) scatterRows(e, b.at('dcN'), dcN.data, D * L, B, H, false, sl.b0, sl.B);
     }
+    this.pack(true);
     this.run(slices.map((sl) => this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null)));
     // Slices past the first accumulated into private gradient buffers: add them in.
     for (const sl of slices) if (sl.grads) k.f32_add_rows(1, this.params.size, sl.grads, 0, this.params.gradsPtr, 0);
@@ -296,7 +303,6 @@ export class Recurrent extends Layer {
   private backwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean, hasDhN: boolean, hasDcN: boolean): Call[] {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd, b = sl.bwd, ps = this.params;
-    this.pack();
     const lens = masked ? a.at('lens') : 0, stash = masked ? b.at('stash') : 0, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
     const gbase = sl.grads || ps.gradsPtr;
     const calls: Call[] = sl.grads ? [['f32_fill', ps.size, sl.grads, 0]] : [];
@@ -309,22 +315,22 @@ export class Recurrent extends Layer {
       for (let d = 0; d < D; d++) {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R, dout = doutL + d * R * 4;
-        const pa = (n: string) => (ps.has(`${n}${sfx}`) ? this.packed.at(`${n}${sfx}^T`) : 0);
+        const pt = (n: string) => (ps.has(`${n}${sfx}`) ? this.packed.at(`${n}${sfx}^T`) : 0); // W as f32_pack_wt panels
         const ga = (n: string) => (ps.has(`${n}${sfx}`) ? gbase + ps.slice(`${n}${sfx}`).offset * 4 : 0);
         const h0 = a.at('h0') + ld * B * R * 4, dh0 = b.at('dh0') + ld * B * R * 4;
         const dhN = hasDhN ? b.at('dhN') + ld * B * R * 4 : 0;
         if (kind === 'LSTM') {
-          calls.push(['lstm_seq_backward', T, B, inW, H, P, d, xin, inW, pa('weight_ih'), pa('weight_hh'), pa('weight_hr'),
+          calls.push(['lstm_seq_backward', T, B, inW, H, P, d, xin, inW, pt('weight_ih'), pt('weight_hh'), pt('weight_hr'),
             h0, a.at('c0') + ld * B * H * 4, out, ldo, a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0,
             dout, ldo, dhN, hasDcN ? b.at('dcN') + ld * B * H * 4 : 0, dx, inW, dh0, b.at('dc0') + ld * B * H * 4,
             ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), ga('weight_hr'),
             b.at('dg'), P ? b.at('dhs') : 0, P ? b.at('dhpre') : 0, lens, stash]);
         } else if (kind === 'GRU') {
-          calls.push(['gru_seq_backward', T, B, inW, H, d, xin, inW, pa('weight_ih'), pa('weight_hh'), h0, out, ldo,
+          calls.push(['gru_seq_backward', T, B, inW, H, d, xin, inW, pt('weight_ih'), pt('weight_hh'), h0, out, ldo,
             a.at(`g${ld}`), a.at(`hn${ld}`), dout, ldo, dhN, dx, inW, dh0,
             ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), b.at('dg2'), lens, stash]);
         } else {
-          calls.push(['rnn_seq_backward', T, B, inW, H, d, relu, xin, inW, pa('weight_ih'), pa('weight_hh'), h0, out, ldo,
+          calls.push(['rnn_seq_backward', T, B, inW, H, d, relu, xin, inW, pt('weight_ih'), pt('weight_hh'), h0, out, ldo,
             dout, ldo, dhN, dx, inW, dh0, ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), lens, stash]);
         }
       }
@@ -371,6 +377,7 @@ export class Recurrent extends Layer {
    * state starts at zero, or at what resetState() set, and persists across calls.
    */
   step(x: ArrayLike<number>, out?: Float32Array): Float32Array {
+    this.live();
     const st = this.stepState;
     if (!st) throw new StateError(`${this.config.kind}.step: call resetState(batch) first to set the batch size`);
     const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
@@ -431,6 +438,7 @@ export class Recurrent extends Layer {
 
   /** The streaming state: h (L, B, R) and, for LSTM, c (L, B, H). */
   get state(): { h: Tensor; c?: Tensor } {
+    this.live();
     const st = this.stepState;
     if (!st) throw new StateError(`${this.config.kind}.state: no streaming state (call resetState first)`);
     const { numLayers: L, hiddenSize: H, kind } = this.config, B = st.B, R = this.outputSize;
@@ -457,19 +465,27 @@ export class Recurrent extends Layer {
   }
 
 
-  /** Pack every weight matrix for the forward kernels, if the parameters changed since last time. */
-  private pack(): void {
+  /**
+   * The weights packed for the kernels, refreshed when params.version moves: for the forward,
+   * each matrix W as panels of Wᵀ (f32_pack_w); with `backward`, also as panels of W itself
+   * (f32_pack_wt, region `<name>^T`), packed only once a backward needs them.
+   */
+  private pack(backward = false): void {
     const p = this.params, k = this.engine.kernels;
-    if (this.packedVersion === p.version) return;
-    // Each matrix W (rows × cols) twice: for products with Wᵀ (forward) and with W (backward).
+    // Once a backward has run, keep both forms (a training loop needs them every step).
+    if (backward) this.packsBackward = true;
+    backward = this.packsBackward;
+    const want = backward ? 2 : 1;
+    if (this.packedVersion === p.version && this.packedKinds >= want) return;
     const mats = p.slices.filter((s) => s.shape.length === 2);
-    this.packed.ensure('packed', mats.flatMap((s) => [[s.name, k.f32_packed_size(s.shape[0], s.shape[1])],
-      [`${s.name}^T`, k.f32_packed_size(s.shape[1], s.shape[0])]] as [string, number][]));
+    this.packed.ensure(`packed ${want}`, mats.flatMap((s) => [[s.name, k.f32_packed_size(s.shape[0], s.shape[1])],
+      ...(backward ? [[`${s.name}^T`, k.f32_packed_size(s.shape[1], s.shape[0])]] : [])] as [string, number][]));
     for (const { name, shape: [rows, cols] } of mats) {
       k.f32_pack_w(rows, cols, p.addr(name), cols, this.packed.at(name));
-      k.f32_pack_wt(cols, rows, p.addr(name), cols, this.packed.at(`${name}^T`));
+      if (backward) k.f32_pack_wt(cols, rows, p.addr(name), cols, this.packed.at(`${name}^T`));
     }
     this.packedVersion = p.version;
+    this.packedKinds = want;
   }
 
   /** Working memory of a forward over (T, B): inputs, states, outputs and what backward needs. */
@@ -522,10 +538,6 @@ function suffix(l: number, d: number): string {
   return `_l${l}${d ? '_reverse' : ''}`;
 }
 
-function positiveInt(v: unknown, what: string, min = 1): number {
-  if (!Number.isSafeInteger(v) || (v as number) < min) throw new ShapeError(`${what} must be an integer ≥ ${min}, got ${String(v)}`);
-  return v as number;
-}
 
 function resolveConfig(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOptions & RNNOptions>): RecurrentConfig {
   if (!o || typeof o !== 'object') throw new ShapeError(`${kind}: options object required ({ inputSize, hiddenSize, … })`);
@@ -568,16 +580,6 @@ function paramSpecs(c: RecurrentConfig): ParamSpec[] {
   return specs;
 }
 
-function checkLengths(lengths: ArrayLike<number>, T: number, B: number, name: string): Int32Array {
-  if (lengths.length !== B) throw new ShapeError(`${name}: lengths has ${lengths.length} entries, expected one per sequence (${B})`);
-  const out = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    const n = lengths[b];
-    if (!Number.isInteger(n) || n < 1 || n > T) throw new ShapeError(`${name}: lengths[${b}] = ${n}, expected an integer in 1…${T}`);
-    out[b] = n;
-  }
-  return out;
-}
 
 /** Zero the rows of padded steps in a (T, B, C) or (B, T, C) array. */
 function zeroPadded(data: Float32Array, lengths: Int32Array, T: number, B: number, C: number, batchFirst: boolean): void {

@@ -2,7 +2,7 @@
 // join through an adapter that passes the batch's lengths and, in stateful mode, carries
 // their final state into the next forward as its initial state: values only, so gradients
 // stop at the chunk boundary (truncated BPTT).
-import { ShapeError } from '../errors.js';
+import { FormatError, ShapeError } from '../errors.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import type { Context, Module } from './module.js';
 import type { ParameterStore } from './params.js';
@@ -120,7 +120,7 @@ export class Sequential implements Module {
     for (const [k, v] of Object.entries(record)) {
       const dot = k.indexOf('.');
       const i = Number(k.slice(0, dot));
-      if (dot < 0 || !Number.isInteger(i) || !stores[i]) throw new ShapeError(`Sequential: unexpected parameter '${k}'`);
+      if (dot < 0 || !Number.isInteger(i) || !stores[i]) throw new FormatError(`Sequential: unexpected parameter '${k}'`);
       per[i][k.slice(dot + 1)] = v;
     }
     // Validate all layers first (a throwaway strict check per store), then write.

@@ -107,6 +107,7 @@ export function evaluate(model: Sequential, samples: readonly Sample[], loss: Lo
                          opts: { batchSize?: number; targetKind?: TargetKind } = {}): { valLoss: number; valAccuracy?: number } {
   const it = new BatchIterator(samples, { batchSize: opts.batchSize ?? 32, targetKind: opts.targetKind });
   let sum = 0, n = 0, right = 0, counted = 0;
+  const wasTraining = model.training;
   model.eval();
   for (const batch of it.epoch()) {
     const out = model.forward(batch.x, { lengths: batch.lengths, training: false });
@@ -114,7 +115,7 @@ export function evaluate(model: Sequential, samples: readonly Sample[], loss: Lo
     n += batch.size;
     if (loss instanceof CrossEntropyLoss) { const [r, c] = accuracy(out, batch); right += r; counted += c; }
   }
-  model.train();
+  model.train(wasTraining);
   return { valLoss: sum / n, ...(counted ? { valAccuracy: right / counted } : {}) };
 }
 

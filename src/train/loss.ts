@@ -18,7 +18,7 @@
 // weights sum to 0 — we never hand NaN gradients to an optimizer).
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
-import { Tensor, assertFinite, assertShape, type TensorLike } from '../tensor.js';
+import { Tensor, assertFinite, assertShape, checkLengths, type TensorLike } from '../tensor.js';
 import { Arena } from '../nn/arena.js';
 
 export type Reduction = 'mean' | 'sum';
@@ -67,9 +67,10 @@ abstract class Loss {
   }
 
   /** Validation common to every forward; clears the previous forward's gradient. */
+  /** The input as a Tensor. The previous gradient stays until finish(): a forward that fails
+   *  validation changes nothing. */
   protected begin(input: TensorLike): Tensor {
     this.live();
-    this.pending = null;
     return input instanceof Tensor ? input : Tensor.from(input, `${this.name}: input`);
   }
 
@@ -85,14 +86,7 @@ abstract class Loss {
     if (shape.length < minRank) {
       throw new ShapeError(`${this.name}: lengths need a time-major input of rank ≥ ${minRank} (T, B, …), got [${shape.join(', ')}]`);
     }
-    const [T, B] = shape, l = opts.lengths;
-    if (l.length !== B) throw new ShapeError(`${this.name}: lengths has ${l.length} entries, expected one per sequence (${B})`);
-    const out = new Int32Array(B);
-    for (let b = 0; b < B; b++) {
-      if (!Number.isInteger(l[b]) || l[b] < 1 || l[b] > T) throw new ShapeError(`${this.name}: lengths[${b}] = ${l[b]}, expected an integer in 1…${T}`);
-      out[b] = l[b];
-    }
-    return out;
+    return checkLengths(opts.lengths, shape[0], shape[1], this.name);
   }
 
   private live(): void {

@@ -176,6 +176,9 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
       const b = given[key];
       if (!b || typeof b.length !== 'number') throw new FormatError(`${this.kind}: missing state buffer '${key}'`);
       if (b.length !== size) throw new FormatError(`${this.kind}: state buffer '${key}' has ${b.length} floats, expected ${size}`);
+      for (let i = 0; i < b.length; i++) {
+        if (!Number.isFinite(b[i])) throw new FormatError(`${this.kind}: state buffer '${key}' has a non-finite value (${b[i]}) at ${i}`);
+      }
     }
     this.stores.forEach((_, i) => { for (const n of this.names) this.engine.write(this.bufs[i][n], given[`${i}.${n}`]); });
     this.opts = options;
