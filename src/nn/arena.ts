@@ -1,25 +1,35 @@
-// A model's working memory for one (T, B): named regions carved out of one block, reused while
-// the shapes repeat, replaced only when they change. Nothing is allocated per call or per step.
+// A model's working memory for one shape: named regions carved out of one block. The block is
+// kept while the shapes repeat and reused when they shrink (the regions are carved again); it
+// is replaced only when a shape needs more. Nothing is allocated per call or per step.
 import type { Engine } from '../engine/engine.js';
 
 export class Arena {
   private key = '';
   private ptr = -1;
+  private capacity = 0; // floats
   private regions = new Map<string, number>();
 
   constructor(private readonly engine: Engine) {}
 
-  /** Make sure the regions for `key` exist; `sizes` lists [name, floats]. Returns true if (re)allocated. */
+  /**
+   * Make sure the regions for `key` exist; `sizes` lists [name, floats]. Returns true when the
+   * layout changed (what the regions held before is then gone).
+   */
   ensure(key: string, sizes: [string, number][]): boolean {
     if (key === this.key) return false;
-    this.release();
     let total = 0;
-    const offsets = new Map<string, number>();
+    const offsets: [string, number][] = [];
     for (const [name, n] of sizes) {
-      offsets.set(name, total);
+      offsets.push([name, total]);
       total += (n + 3) & ~3; // 16-byte aligned regions
     }
-    this.ptr = this.engine.alloc(Math.max(total, 4));
+    total = Math.max(total, 4);
+    if (total > this.capacity) {
+      this.release();
+      this.ptr = this.engine.alloc(total);
+      this.capacity = total;
+    }
+    this.regions.clear();
     for (const [name, off] of offsets) this.regions.set(name, this.ptr + off * 4);
     this.key = key;
     return true;
@@ -35,6 +45,7 @@ export class Arena {
   release(): void {
     if (this.ptr >= 0) this.engine.release(this.ptr);
     this.ptr = -1;
+    this.capacity = 0;
     this.key = '';
     this.regions.clear();
   }
