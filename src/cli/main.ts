@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
-import { init } from '../engine/engine.js';
+import { init, type Engine } from '../engine/engine.js';
 import { Embedding } from '../nn/embedding.js';
 import { forgetBias } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
@@ -34,6 +34,7 @@ Train options:
   --batch N            parallel streams (default 32)   --seq N      steps per update, k1 (default 64)
   --lr X               Adam learning rate (default 3e-3, cosine-annealed)
   --clip X             gradient-norm clip (default 1)  --seed N     (default 1)
+  --threads N          threads for the recurrent layer (default 1; batches ≥ 8 are split)
   --out FILE           checkpoint to write (default model.safetensors)
   --plot FILE          SVG loss curve to write (default loss.svg)
 Sample options (also after training):
@@ -50,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
       cell: { type: 'string', default: 'lstm' }, hidden: { type: 'string', default: '128' }, layers: { type: 'string', default: '1' },
       embed: { type: 'string', default: '32' }, dropout: { type: 'string', default: '0' }, epochs: { type: 'string', default: '3' },
       batch: { type: 'string', default: '32' }, seq: { type: 'string', default: '64' }, lr: { type: 'string', default: '3e-3' },
-      clip: { type: 'string', default: '1' }, seed: { type: 'string', default: '1' },
+      clip: { type: 'string', default: '1' }, seed: { type: 'string', default: '1' }, threads: { type: 'string', default: '1' },
       out: { type: 'string', default: 'model.safetensors' }, plot: { type: 'string', default: 'loss.svg' },
       prime: { type: 'string' }, length: { type: 'string', default: '300' }, temperature: { type: 'string', default: '0.8' },
       'top-k': { type: 'string', default: '0' }, 'top-p': { type: 'string', default: '1' },
@@ -64,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return x;
   };
   const sampling = { temperature: num('temperature', 0), topK: num('top-k', 0, true), topP: num('top-p', 0) || 1 };
-  await init();
+  engine = await init(undefined, { threads: num('threads', 1, true) });
 
   if (cmd === 'sample') {
     if (!file) throw new UsageError('sample: give the model file');
@@ -139,12 +140,15 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/** The engine, once loaded (its worker threads are stopped at the end). */
+let engine: Engine | undefined;
+
 function log(s: string): void {
   process.stderr.write(s + '\n');
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => { engine?.dispose(); process.exitCode = code; },
   (err: Error) => {
     process.stderr.write(`wasm-rnn: ${err.message}\n${err instanceof UsageError ? 'Try: wasm-rnn --help\n' : ''}`);
     process.exitCode = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
