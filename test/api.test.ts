@@ -134,6 +134,17 @@ describe('streaming step()', () => {
     });
   }
 
+  it('uses the current weights after they change (repacked between steps)', () => {
+    const m = new GRU({ inputSize: 3, hiddenSize: 5, seed: 61 }), other = new GRU({ inputSize: 3, hiddenSize: 5, seed: 62 });
+    const x = input(1, 1, 3);
+    m.resetState(1);
+    m.step(x.data);
+    m.resetState(1);
+    m.loadStateDict(other.stateDict());
+    expect(maxAbsDiff(m.step(x.data), other.forward(x).output.data)).toBeLessThan(1e-6);
+    m.dispose(); other.dispose();
+  });
+
   it('checks its input and refuses bidirectional models', () => {
     const m = new GRU({ inputSize: 3, hiddenSize: 5 });
     expect(() => m.step([1, 2, 3])).toThrow(/resetState/);

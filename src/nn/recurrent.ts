@@ -94,6 +94,10 @@ export class Recurrent extends Layer {
   /** 1: forward panels packed; 2: backward panels too. */
   private packedKinds = 0;
   private packsBackward = false;
+  /** Bumped on every repack (the packed addresses may move); step() rebuilds its calls then. */
+  private packEpoch = 0;
+  private stepPlan: { x: number; out: number; run: () => void } | null = null;
+  private stepEpoch = -1;
   /** Streaming (step()) buffers and batch size. */
   private readonly stepArena: Arena;
   private stepState: { B: number } | null = null;
@@ -380,34 +384,46 @@ export class Recurrent extends Layer {
     this.live();
     const st = this.stepState;
     if (!st) throw new StateError(`${this.config.kind}.step: call resetState(batch) first to set the batch size`);
-    const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
-    const B = st.B, R = this.outputSize, e = this.engine, k = e.kernels, a = this.stepArena;
+    const { inputSize: I, kind } = this.config;
+    const B = st.B, R = this.outputSize, e = this.engine;
     if (x.length !== B * I) throw new ShapeError(`${kind}.step: x has ${x.length} values, expected batch × inputSize = ${B} × ${I}`);
     for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new NumericError(`${kind}.step: x has a non-finite value (${x[i]}) at ${i}`);
     if (out && out.length !== B * R) throw new ShapeError(`${kind}.step: out has ${out.length} values, expected ${B * R}`);
     this.pack();
-    e.write(a.at('x'), x);
-    const pk = this.packed, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    if (this.stepEpoch !== this.packEpoch) { this.stepPlan = this.buildStep(B); this.stepEpoch = this.packEpoch; }
+    const plan = this.stepPlan!;
+    e.write(plan.x, x);
+    plan.run();
+    // Copied element by element: no view object per step.
+    const res = out ?? new Float32Array(B * R);
+    const f = e.f32, base = plan.out >>> 2;
+    for (let i = 0; i < B * R; i++) res[i] = f[base + i];
+    return res;
+  }
+
+  /** The kernel calls of one streamed step, with every address resolved once. */
+  private buildStep(B: number): { x: number; out: number; run: () => void } {
+    const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
+    const R = this.outputSize, k = this.engine.kernels, a = this.stepArena, pk = this.packed;
+    const relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    const layers: (() => void)[] = [];
     for (let l = 0; l < L; l++) {
       const sfx = suffix(l, 0), inW = l === 0 ? I : R, xin = l === 0 ? a.at('x') : a.at(`o${l - 1}`);
       const h = a.at('h') + l * B * R * 4, o = a.at(`o${l}`);
       const pi = pk.at(`weight_ih${sfx}`), ph = pk.at(`weight_hh${sfx}`);
       const bi = this.params.addr(`bias_ih${sfx}`), bh = this.params.addr(`bias_hh${sfx}`);
+      const g = a.at('g'), cs = a.at('cs'), hp = P ? a.at('hp') : 0, hn = a.at('hn'), hg = a.at('hg');
       // h0 and hN (c0 and cN) are the same buffer: the kernels read the state before they write it.
       if (kind === 'LSTM') {
-        const c = a.at('c') + l * B * H * 4;
-        k.lstm_seq_forward(1, B, inW, H, P, 0, xin, inW, pi, ph, bi, bh, P ? pk.at(`weight_hr${sfx}`) : 0,
-          h, c, o, R, h, c, a.at('g'), a.at('cs'), P ? a.at('hp') : 0, 0);
+        const c = a.at('c') + l * B * H * 4, phr = P ? pk.at(`weight_hr${sfx}`) : 0;
+        layers.push(() => k.lstm_seq_forward(1, B, inW, H, P, 0, xin, inW, pi, ph, bi, bh, phr, h, c, o, R, h, c, g, cs, hp, 0));
       } else if (kind === 'GRU') {
-        k.gru_seq_forward(1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, a.at('g'), a.at('hn'), a.at('hg'), 0);
+        layers.push(() => k.gru_seq_forward(1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, g, hn, hg, 0));
       } else {
-        k.rnn_seq_forward(1, B, inW, H, 0, relu, xin, inW, pi, ph, bi, bh, h, o, R, h, a.at('g'), 0);
+        layers.push(() => k.rnn_seq_forward(1, B, inW, H, 0, relu, xin, inW, pi, ph, bi, bh, h, o, R, h, g, 0));
       }
     }
-    const res = out ?? new Float32Array(B * R);
-    const f = e.f32, base = a.at(`o${L - 1}`) >>> 2;
-    res.set(f.subarray(base, base + B * R));
-    return res;
+    return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => { for (let l = 0; l < layers.length; l++) layers[l](); } };
   }
 
   /**
@@ -434,6 +450,7 @@ export class Recurrent extends Layer {
     if (h0) e.write(a.at('h'), h0.data); else e.zero(a.at('h'), L * B * R);
     if (c0) e.write(a.at('c'), c0.data); else e.zero(a.at('c'), L * B * H);
     this.stepState = { B };
+    this.stepEpoch = -1; // the step arena was (re)carved: resolve the addresses again
   }
 
   /** The streaming state: h (L, B, R) and, for LSTM, c (L, B, H). */
@@ -486,6 +503,7 @@ export class Recurrent extends Layer {
     }
     this.packedVersion = p.version;
     this.packedKinds = want;
+    this.packEpoch++;
   }
 
   /** Working memory of a forward over (T, B): inputs, states, outputs and what backward needs. */
