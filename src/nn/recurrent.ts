@@ -614,8 +614,12 @@ function zeroPadded(data: Float32Array, lengths: Int32Array, T: number, B: numbe
 function scatterRows(e: Engine, ptr: number, src: Float32Array, N: number, B: number, C: number, batchFirst: boolean, b0: number, n: number): void {
   const m = e.f32, base = ptr >>> 2;
   if (!batchFirst && n === B) { m.set(src, base); return; }
+  if (!batchFirst) { // the slice's rows of step t are contiguous: one copy per step
+    for (let t = 0; t < N; t++) m.set(src.subarray((t * B + b0) * C, (t * B + b0 + n) * C), base + t * n * C);
+    return;
+  }
   for (let t = 0; t < N; t++) for (let b = 0; b < n; b++) {
-    const row = batchFirst ? (b0 + b) * N + t : t * B + b0 + b;
+    const row = (b0 + b) * N + t;
     m.set(src.subarray(row * C, (row + 1) * C), base + (t * n + b) * C);
   }
 }
@@ -624,8 +628,12 @@ function scatterRows(e: Engine, ptr: number, src: Float32Array, N: number, B: nu
 function gatherRows(e: Engine, ptr: number, dst: Float32Array, N: number, B: number, C: number, batchFirst: boolean, b0: number, n: number): void {
   const m = e.f32, base = ptr >>> 2;
   if (!batchFirst && n === B) { dst.set(m.subarray(base, base + N * B * C)); return; }
+  if (!batchFirst) {
+    for (let t = 0; t < N; t++) dst.set(m.subarray(base + t * n * C, base + (t + 1) * n * C), (t * B + b0) * C);
+    return;
+  }
   for (let t = 0; t < N; t++) for (let b = 0; b < n; b++) {
-    const row = batchFirst ? (b0 + b) * N + t : t * B + b0 + b;
+    const row = (b0 + b) * N + t;
     dst.set(m.subarray(base + (t * n + b) * C, base + (t * n + b + 1) * C), row * C);
   }
 }
