@@ -218,6 +218,7 @@ describe('truncated BPTT on a stream', () => {
     expect(maxAbsDiff([...a, ...b], whole)).toBeLessThan(1e-6);
     model.resetState();
     expect(maxAbsDiff(model.forward(new Tensor(x.data.slice(6), [3, 1, 2])).data, b)).toBeGreaterThan(1e-4);
+    expect(() => model.forward(new Tensor(randomArray(12, 4), [3, 2, 2]))).toThrow(/carried state is for 1 sequences, this batch has 2/);
     model.dispose();
   });
 

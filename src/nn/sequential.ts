@@ -20,8 +20,11 @@ export class RecurrentModule implements Module {
 
   forward(x: Tensor, ctx: Context): Tensor {
     this.layer.train(ctx.training);
-    const B = x.shape[1];
-    const carried = this.stateful && this.state.h0 && this.state.h0.shape[1] === B ? this.state : {};
+    const B = x.shape[1], held = this.state.h0?.shape[1];
+    if (this.stateful && held !== undefined && held !== B) {
+      throw new ShapeError(`Sequential (stateful): the carried state is for ${held} sequences, this batch has ${B}; call resetState() first`);
+    }
+    const carried = this.stateful ? this.state : {};
     const r = this.layer.forward(x, { ...carried, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) });
     if (this.stateful) this.state = { h0: r.hN, ...(r.cN ? { c0: r.cN } : {}) };
     return r.output;
