@@ -203,9 +203,41 @@ describe('truncated BPTT on a stream', () => {
     const l = fitStream(model, tokens, { loss, optimizer: opt, batchSize: 4, k1: 10, k2: 5, epochs: 5, onChunk: (r) => chunks.push(r.loss) });
     expect(chunks.length).toBe(5 * 10);
     expect(l[4]).toBeLessThan(0.2 * l[0]);
-    expect(() => fitStream(model, tokens, { loss, optimizer: opt, batchSize: 4, k1: 5, k2: 6 })).toThrow(/k2 ≤ k1/);
+    expect(() => fitStream(model, tokens, { loss, optimizer: opt, batchSize: 4, k1: 5, k2: 0 })).toThrow(/k2 must be integers ≥ 1|k1 and k2/);
     expect(model.stateful).toBe(false);
     model.dispose(); opt.dispose(); loss.dispose();
+  });
+
+  it('with k2 > k1 (overlapping windows), each update sees exactly the gradient of its window', () => {
+    // One update of fitStream(k1, k2) from a checkpoint equals, by hand: the state carried to
+    // e − k2 without gradient, then forward/backward over [e − k2, e) scoring the last k1 steps.
+    const make = () => new Sequential([new Embedding({ numEmbeddings: 5, embeddingDim: 3, seed: 4 }), new LSTM({ inputSize: 3, hiddenSize: 5, seed: 5 }), new Linear({ inFeatures: 5, outFeatures: 5, seed: 6 })]);
+    const tokens = Array.from({ length: 2 * 13 + 1 }, (_, i) => (i * 7 + (i >> 2)) % 5), B = 2, rowLen = 13, k1 = 3, k2 = 7;
+    const a = make(), ref = make();
+    const lossA = new CrossEntropyLoss(), lossR = new CrossEntropyLoss();
+    const grads: Record<string, Tensor>[] = [];
+    const sgd = new SGD(a, { lr: 1e-9 }); // tiny steps: the weights stay (almost) where they are
+    fitStream(a, tokens, { loss: lossA, optimizer: sgd, batchSize: B, k1, k2,
+      onChunk: () => grads.push(a.gradients()) });
+    // By hand for the third update: e = 9, window [2, 9), scored [6, 9).
+    const ids = (start: number, T: number, off: number) => {
+      const d = new Float32Array(T * B);
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) d[t * B + b] = tokens[b * rowLen + start + t + off];
+      return new Tensor(d, [T, B]);
+    };
+    ref.stateful = true;
+    ref.forward(ids(0, 2, 0));                           // carry the state to step 2, no gradient
+    ref.zeroGrad();
+    const out = ref.forward(ids(2, 7, 0));
+    const scored = new Tensor(out.data.subarray(4 * B * 5), [3, B, 5]);
+    lossR.forward(scored, ids(6, 3, 1));
+    const d = Tensor.zeros(out.shape); d.data.set(lossR.backward().data, 4 * B * 5);
+    ref.backward(d);
+    const want = ref.gradients();
+    for (const k of Object.keys(want)) expect(maxAbsDiff(grads[2][k].data, want[k].data), k).toBeLessThan(1e-5);
+    expect(grads.length).toBe(Math.ceil(rowLen / k1));
+    for (const m of [a, ref]) m.dispose();
+    sgd.dispose(); lossA.dispose(); lossR.dispose();
   });
 
   it('stateful mode carries hN into the next forward until resetState', () => {

@@ -44,6 +44,11 @@ export class RecurrentModule implements Module {
     return this.state;
   }
 
+  /** Carry this state into the next forward (values; the tensors are not modified). */
+  restore(state: { h0?: Tensor; c0?: Tensor }): void {
+    this.state = { ...state };
+  }
+
   parameters(): ParameterStore[] {
     return [this.layer.params];
   }
@@ -80,6 +85,18 @@ export class Sequential implements Module {
 
   resetState(): void {
     for (const m of this.modules) if (m instanceof RecurrentModule) m.resetState();
+  }
+
+  /** The carried states of the recurrent layers (stateful mode), to restore later. */
+  saveState(): { h0?: Tensor; c0?: Tensor }[] {
+    return this.modules.filter((m): m is RecurrentModule => m instanceof RecurrentModule).map((m) => ({ ...m.carried }));
+  }
+
+  /** Put back states from saveState(). */
+  restoreState(states: { h0?: Tensor; c0?: Tensor }[]): void {
+    const rec = this.modules.filter((m): m is RecurrentModule => m instanceof RecurrentModule);
+    if (states.length !== rec.length) throw new ShapeError(`Sequential.restoreState: ${states.length} states for ${rec.length} recurrent layers`);
+    rec.forEach((m, i) => m.restore(states[i]));
   }
 
   forward(x: Tensor, ctx: Partial<Context> = {}): Tensor {
