@@ -3,7 +3,7 @@
 // within float rounding.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRU, LSTM, RNN, Tensor, createEngine, type Engine, type Recurrent } from '../src/index.js';
+import { GRU, LSTM, Linear, RNN, Tensor, createEngine, type Engine, type Recurrent } from '../src/index.js';
 import { maxAbsDiff, randomArray } from './helpers/engine.js';
 
 const bytes = (f: string) => readFileSync(new URL(`../build/${f}`, import.meta.url));
@@ -57,6 +57,22 @@ describe('threads', () => {
   it('GRU, odd batch B = 9, batchFirst, variable lengths', () =>
     compare((engine) => new GRU({ inputSize: 3, hiddenSize: 37, batchFirst: true, seed: 2, engine }), 6, 9, [6, 1, 3, 6, 2, 5, 4, 6, 1]));
   it('RNN relu, B = 32', () => compare((engine) => new RNN({ inputSize: 4, hiddenSize: 8, nonlinearity: 'relu', seed: 3, engine }), 5, 32));
+  it('Linear splits its rows: outputs and dX bit for bit, dW and db to float rounding', () => {
+    for (const [N, act] of [[161, 'tanh'], [64, 'relu'], [9, 'none']] as const) {
+      const a = new Linear({ inFeatures: 13, outFeatures: 37, activation: act, seed: 5, engine: one });
+      const b = new Linear({ inFeatures: 13, outFeatures: 37, activation: act, seed: 5, engine: two });
+      const x = new Tensor(randomArray(N * 13, 6), [N, 13]), dy = new Tensor(randomArray(N * 37, 7), [N, 37]);
+      expect(maxAbsDiff(b.forward(x).data, a.forward(x).data)).toBe(0);
+      expect(maxAbsDiff(b.backward(dy).data, a.backward(dy).data)).toBe(0);
+      const ga = a.gradients(), gb = b.gradients();
+      for (const k of Object.keys(ga)) expect(maxAbsDiff(gb[k].data, ga[k].data), `${k} N=${N}`).toBeLessThan(1e-5);
+      const used = two.heap.bytesInUse;
+      b.forward(x); b.backward(dy);
+      expect(two.heap.bytesInUse).toBe(used);
+      a.dispose(); b.dispose();
+    }
+  });
+
   it('small batches stay on one thread and give the same results', () =>
     compare((engine) => new LSTM({ inputSize: 3, hiddenSize: 5, seed: 4, engine }), 4, 3));
 });

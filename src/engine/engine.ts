@@ -5,7 +5,7 @@
 import { StateError } from '../errors.js';
 import { Heap } from './heap.js';
 import { KERNEL_NAMES, type Kernels, type RefKernels } from './kernels.js';
-import { ThreadPool } from './pool.js';
+import { ThreadPool, type Call } from './pool.js';
 
 /** Where the module comes from: a URL or path, its bytes, a compiled module, or a fetch Response. */
 export type WasmSource = URL | string | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response | PromiseLike<Response>;
@@ -62,6 +62,13 @@ export class Engine {
   /** Threads that run kernels (1 unless created with `threads`). */
   get threads(): number {
     return this.pool?.size ?? 1;
+  }
+
+  /** Run one list of kernel calls per thread (lists[0] here), or all lists here in order. */
+  run(lists: readonly (readonly Call[])[]): void {
+    if (this.pool && lists.length > 1) { this.pool.run(lists); return; }
+    const k = this.kernels as unknown as Record<string, (...a: number[]) => unknown>;
+    for (const list of lists) for (const [name, ...args] of list) k[name](...args);
   }
 
   /** Stop the worker threads, if any (the engine keeps working on one thread). */

@@ -8,6 +8,16 @@
 /** One kernel call: export name and its (integer) arguments. */
 export type Call = [name: string, ...args: number[]];
 
+/**
+ * Split n rows into `parts` slices of an even number of rows (the last takes an odd one), so
+ * every row meets the same 2-row GEMM tiles as in one piece and results match bit for bit.
+ */
+export function splitEven(n: number, parts: number): number[] {
+  const pairs = n >> 1, sizes = Array.from({ length: parts }, (_, i) => 2 * (Math.floor(pairs / parts) + (i < pairs % parts ? 1 : 0)));
+  sizes[parts - 1] += n & 1;
+  return sizes;
+}
+
 const SLOT = 16384;   // Int32 words per worker: [seq, done, nwords, error, calls…]
 const HEADER = 4;
 

@@ -11,6 +11,7 @@ import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from 
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
 import { Layer } from './layer.js';
+import { splitEven, type Call } from '../engine/pool.js';
 import { uniform } from './init.js';
 import { ParameterStore } from './params.js';
 
@@ -28,6 +29,11 @@ export interface LinearOptions {
   engine?: Engine;
 }
 
+/** Rows at least this many are split across the engine's threads. */
+const PARALLEL_MIN_ROWS = 64;
+const ACT_FORWARD = { none: null, tanh: 'f32_vtanh', sigmoid: 'f32_vsigmoid', relu: 'f32_vrelu' } as const;
+const ACT_BACKWARD = { none: null, tanh: 'f32_vtanh_backward', sigmoid: 'f32_vsigmoid_backward', relu: 'f32_vrelu_backward' } as const;
+
 export class Linear extends Layer implements Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -37,6 +43,7 @@ export class Linear extends Layer implements Module {
   readonly params: ParameterStore;
   private readonly arena: Arena;
   private pending: { N: number; shape: readonly number[] } | null = null;
+  private extraGrads: number[] = [];
   protected get label(): string { return 'Linear'; }
 
   constructor(o: LinearOptions) {
@@ -75,13 +82,18 @@ export class Linear extends Layer implements Module {
     assertFinite(x.data, `${name}: input`);
     const N = x.size / I;
     this.pending = null;
-    const e = this.engine, a = this.ensure(N), k = e.kernels, y = a.at('y');
-    e.write(a.at('x'), x.data);
-    k.f32_gemm_nt(N, O, I, a.at('x'), I, this.params.addr('weight'), I, y, O, 0);
-    if (this.bias) k.f32_add_bias(N, O, this.params.addr('bias'), y, O);
-    if (this.activation === 'tanh') k.f32_vtanh(N * O, y, y);
-    else if (this.activation === 'sigmoid') k.f32_vsigmoid(N * O, y, y);
-    else if (this.activation === 'relu') k.f32_vrelu(N * O, y, y);
+    const e = this.engine, a = this.ensure(N), y = a.at('y'), xa = a.at('x');
+    e.write(xa, x.data);
+    const W = this.params.addr('weight'), b = this.bias ? this.params.addr('bias') : 0;
+    const act = ACT_FORWARD[this.activation];
+    // Rows are independent: each thread takes a slice of them (one slice on one thread).
+    e.run(this.rowSlices(N).map(([r0, n]) => {
+      const xs = xa + r0 * I * 4, ys = y + r0 * O * 4;
+      const calls: Call[] = [['f32_gemm_nt', n, O, I, xs, I, W, I, ys, O, 0]];
+      if (b) calls.push(['f32_add_bias', n, O, b, ys, O]);
+      if (act) calls.push([act, n * O, ys, ys]);
+      return calls;
+    }));
     this.pending = { N, shape: x.shape };
     return new Tensor(e.read(y, N * O), [...x.shape.slice(0, -1), O]);
   }
@@ -94,22 +106,45 @@ export class Linear extends Layer implements Module {
     const dy = dOutput instanceof Tensor ? dOutput : Tensor.from(dOutput, `${name}: dOutput`);
     assertShape(dy.shape, [...p.shape.slice(0, -1), O], `${name}: dOutput`);
     assertFinite(dy.data, `${name}: dOutput`);
-    const { N } = p, e = this.engine, a = this.arena, k = e.kernels;
-    const dz = a.at('dy'), y = a.at('y'), dx = a.at('dx');
+    const { N } = p, e = this.engine, a = this.arena, ps = this.params;
+    const dz = a.at('dy'), y = a.at('y'), dx = a.at('dx'), x = a.at('x'), W = ps.addr('weight');
     e.write(dz, dy.data);
-    if (this.activation === 'tanh') k.f32_vtanh_backward(N * O, y, dz, dz);
-    else if (this.activation === 'sigmoid') k.f32_vsigmoid_backward(N * O, y, dz, dz);
-    else if (this.activation === 'relu') k.f32_vrelu_backward(N * O, y, dz, dz);
-    k.f32_gemm_nn(N, I, O, dz, O, 1, this.params.addr('weight'), I, dx, I, 0);            // dX = dZ · W
-    k.f32_gemm_nn(O, I, N, dz, 1, O, a.at('x'), I, this.params.gradAddr('weight'), I, 1); // dW += dZᵀ · X
-    if (this.bias) k.f32_colsum(N, O, dz, O, this.params.gradAddr('bias'));               // db += Σ dZ
+    const act = ACT_BACKWARD[this.activation], slices = this.rowSlices(N);
+    // Slices after the first sum their dW, db into private buffers, added in afterwards.
+    const extra = this.gradBuffers(slices.length - 1);
+    e.run(slices.map(([r0, n], i) => {
+      const zs = dz + r0 * O * 4, xs = x + r0 * I * 4, g = i ? extra[i - 1] : ps.gradsPtr;
+      const gw = g + ps.slice('weight').offset * 4;
+      const calls: Call[] = i ? [['f32_fill', ps.size, g, 0]] : [];
+      if (act) calls.push([act, n * O, y + r0 * O * 4, zs, zs]);                    // dZ = act'(y) ⊙ dY
+      calls.push(['f32_gemm_nn', n, I, O, zs, O, 1, W, I, dx + r0 * I * 4, I, 0]);     // dX = dZ · W
+      calls.push(['f32_gemm_nn', O, I, n, zs, 1, O, xs, I, gw, I, 1]);                 // dW += dZᵀ · X
+      if (this.bias) calls.push(['f32_colsum', n, O, zs, O, g + ps.slice('bias').offset * 4]); // db += Σ dZ
+      return calls;
+    }));
+    for (const g of extra) e.kernels.f32_add_rows(1, ps.size, g, 0, ps.gradsPtr, 0);
     this.pending = null;
     return new Tensor(e.read(dx, N * I), p.shape);
   }
 
   protected release(): void {
     this.arena.release();
+    for (const g of this.extraGrads) this.engine.release(g);
+    this.extraGrads = [];
     this.pending = null;
+  }
+
+  /** Row slices [first row, rows] for the engine's threads: one unless N is large enough. */
+  private rowSlices(N: number): [number, number][] {
+    const t = this.engine.threads, parts = t > 1 && N >= PARALLEL_MIN_ROWS ? Math.min(t, N >> 1) : 1;
+    let r0 = 0;
+    return splitEven(N, parts).map((n) => { const s: [number, number] = [r0, n]; r0 += n; return s; });
+  }
+
+  /** `count` private gradient buffers (the parameter layout), allocated once. */
+  private gradBuffers(count: number): number[] {
+    while (this.extraGrads.length < count) this.extraGrads.push(this.engine.alloc(this.params.size));
+    return this.extraGrads.slice(0, count);
   }
 
   /** Working memory for N rows: x (N, I), y (N, O) saved by forward; dy (N, O), dx (N, I). */

@@ -12,7 +12,7 @@ import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt, checkL
 import { Arena } from './arena.js';
 import { Layer } from './layer.js';
 import { uniform } from './init.js';
-import type { Call } from '../engine/pool.js';
+import { splitEven, type Call } from '../engine/pool.js';
 import { ParameterStore, type ParamSpec } from './params.js';
 
 export type RecurrentKind = 'RNN' | 'LSTM' | 'GRU';
@@ -198,7 +198,7 @@ export class Recurrent extends Layer {
       }
     }
     this.pack();
-    this.run(slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
+    this.engine.run(slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
 
     this.pending = { T, B, unbatched, masked: lengths !== null, dropped, version: this.params.version };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
@@ -283,7 +283,7 @@ export class Recurrent extends Layer {
       if (dcN) scatterRows(e, b.at('dcN'), dcN.data, D * L, B, H, false, sl.b0, sl.B);
     }
     this.pack(true);
-    this.run(slices.map((sl) => this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null)));
+    this.engine.run(slices.map((sl) => this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null)));
     // Slices past the first accumulated into private gradient buffers: add them in.
     for (const sl of slices) if (sl.grads) k.f32_add_rows(1, this.params.size, sl.grads, 0, this.params.gradsPtr, 0);
     this.pending = null;
@@ -342,13 +342,7 @@ export class Recurrent extends Layer {
     return calls;
   }
 
-  /** Run one list of kernel calls per slice: on the engine's threads, or here in order. */
-  private run(lists: Call[][]): void {
-    const pool = this.engine.pool;
-    if (pool && lists.length > 1) { pool.run(lists); return; }
-    const k = this.engine.kernels as unknown as Record<string, (...a: number[]) => unknown>;
-    for (const list of lists) for (const [name, ...args] of list) k[name](...args);
-  }
+
 
   /**
    * Split the batch across the engine's threads (batches of at least PARALLEL_MIN_BATCH), in
@@ -359,8 +353,7 @@ export class Recurrent extends Layer {
   private plan(T: number, B: number): Slice[] {
     const threads = this.engine.threads;
     const n = threads > 1 && B >= PARALLEL_MIN_BATCH ? Math.min(threads, B >> 1) : 1;
-    const pairs = B >> 1, sizes = Array.from({ length: n }, (_, i) => 2 * (Math.floor(pairs / n) + (i < pairs % n ? 1 : 0)));
-    sizes[n - 1] += B & 1;
+    const sizes = splitEven(B, n);
     while (this.slices.length > n) releaseSlice(this.engine, this.slices.pop()!);
     while (this.slices.length < n) {
       const i = this.slices.length;
