@@ -13,38 +13,14 @@ import { Arena } from './arena.js';
 import { Layer } from './layer.js';
 import { uniform } from './init.js';
 import { splitEven, type Call } from '../engine/pool.js';
-import { ParameterStore, type ParamSpec } from './params.js';
+import { ParameterStore } from './params.js';
+import {
+  GATES, paramSpecs, resolveConfig, suffix,
+  type LSTMOptions, type RNNOptions, type RecurrentConfig, type RecurrentKind, type RecurrentOptions,
+} from './recurrent-config.js';
+import { gatherRows, scatterRows, zeroPadded } from './rows.js';
 
-export type RecurrentKind = 'RNN' | 'LSTM' | 'GRU';
-
-export interface RecurrentOptions {
-  inputSize: number;
-  hiddenSize: number;
-  numLayers?: number;
-  bias?: boolean;
-  batchFirst?: boolean;
-  bidirectional?: boolean;
-  /** Dropout probability on the outputs of every layer but the last (training mode only). */
-  dropout?: number;
-  /** Seed of the default initialisation U(-1/√H, 1/√H) and of the dropout masks. */
-  seed?: number;
-  engine?: Engine;
-}
-export interface LSTMOptions extends RecurrentOptions { projSize?: number }
-export interface RNNOptions extends RecurrentOptions { nonlinearity?: 'tanh' | 'relu' }
-
-export interface RecurrentConfig {
-  readonly kind: RecurrentKind;
-  readonly inputSize: number;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly bias: boolean;
-  readonly batchFirst: boolean;
-  readonly bidirectional: boolean;
-  readonly dropout: number;
-  readonly projSize: number;
-  readonly nonlinearity: 'tanh' | 'relu';
-}
+export type { LSTMOptions, RNNOptions, RecurrentConfig, RecurrentKind, RecurrentOptions } from './recurrent-config.js';
 
 export interface RecurrentState {
   h0?: TensorLike;
@@ -59,8 +35,6 @@ export interface RecurrentState {
 export interface ForwardResult { output: Tensor; hN: Tensor; cN?: Tensor }
 export interface BackwardGrads { dOutput: TensorLike; dhN?: TensorLike; dcN?: TensorLike }
 export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
-
-const GATES: Record<RecurrentKind, number> = { RNN: 1, LSTM: 4, GRU: 3 };
 
 /** Batches at least this large are split across the engine's threads. */
 const PARALLEL_MIN_BATCH = 8;
@@ -543,90 +517,4 @@ export class GRU extends Recurrent {
 }
 export class RNN extends Recurrent {
   constructor(options: RNNOptions) { super('RNN', options); }
-}
-
-function suffix(l: number, d: number): string {
-  return `_l${l}${d ? '_reverse' : ''}`;
-}
-
-
-function resolveConfig(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOptions & RNNOptions>): RecurrentConfig {
-  if (!o || typeof o !== 'object') throw new ShapeError(`${kind}: options object required ({ inputSize, hiddenSize, … })`);
-  const projSize = o.projSize === undefined ? 0 : positiveInt(o.projSize, `${kind}: projSize`, 0);
-  const hiddenSize = positiveInt(o.hiddenSize, `${kind}: hiddenSize`);
-  if (projSize && kind !== 'LSTM') throw new ShapeError(`${kind}: projSize is only supported for LSTM`);
-  if (projSize >= hiddenSize) throw new ShapeError(`${kind}: projSize (${projSize}) must be smaller than hiddenSize (${hiddenSize})`);
-  const dropout = o.dropout ?? 0;
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ShapeError(`${kind}: dropout must be a probability in [0, 1), got ${String(dropout)}`);
-  const nl = o.nonlinearity ?? 'tanh';
-  if (nl !== 'tanh' && nl !== 'relu') throw new ShapeError(`${kind}: nonlinearity must be 'tanh' or 'relu', got ${String(nl)}`);
-  if (o.nonlinearity !== undefined && kind !== 'RNN') throw new ShapeError(`${kind}: nonlinearity is only for RNN`);
-  return Object.freeze({
-    kind,
-    inputSize: positiveInt(o.inputSize, `${kind}: inputSize`),
-    hiddenSize,
-    numLayers: o.numLayers === undefined ? 1 : positiveInt(o.numLayers, `${kind}: numLayers`),
-    bias: o.bias ?? true,
-    batchFirst: o.batchFirst ?? false,
-    bidirectional: o.bidirectional ?? false,
-    dropout,
-    projSize,
-    nonlinearity: nl,
-  });
-}
-
-/** Parameter names and shapes in PyTorch's state_dict order. */
-function paramSpecs(c: RecurrentConfig): ParamSpec[] {
-  const D = c.bidirectional ? 2 : 1, H = c.hiddenSize, R = c.projSize || H, G = GATES[c.kind] * H;
-  const specs: ParamSpec[] = [];
-  for (let l = 0; l < c.numLayers; l++) {
-    for (let d = 0; d < D; d++) {
-      const s = suffix(l, d);
-      specs.push({ name: `weight_ih${s}`, shape: [G, l === 0 ? c.inputSize : D * R] });
-      specs.push({ name: `weight_hh${s}`, shape: [G, R] });
-      if (c.bias) specs.push({ name: `bias_ih${s}`, shape: [G] }, { name: `bias_hh${s}`, shape: [G] });
-      if (c.projSize) specs.push({ name: `weight_hr${s}`, shape: [c.projSize, H] });
-    }
-  }
-  return specs;
-}
-
-
-/** Zero the rows of padded steps in a (T, B, C) or (B, T, C) array. */
-function zeroPadded(data: Float32Array, lengths: Int32Array, T: number, B: number, C: number, batchFirst: boolean): void {
-  for (let b = 0; b < B; b++) for (let t = lengths[b]; t < T; t++) {
-    const row = batchFirst ? b * T + t : t * B + b;
-    data.fill(0, row * C, (row + 1) * C);
-  }
-}
-
-/**
- * Rows b0 … b0+n-1 of an (N, B, C) array (or of a (B, N, C) one when batchFirst) into memory at
- * ptr as (N, n, C): one slice of the batch, time-major.
- */
-function scatterRows(e: Engine, ptr: number, src: Float32Array, N: number, B: number, C: number, batchFirst: boolean, b0: number, n: number): void {
-  const m = e.f32, base = ptr >>> 2;
-  if (!batchFirst && n === B) { m.set(src, base); return; }
-  if (!batchFirst) { // the slice's rows of step t are contiguous: one copy per step
-    for (let t = 0; t < N; t++) m.set(src.subarray((t * B + b0) * C, (t * B + b0 + n) * C), base + t * n * C);
-    return;
-  }
-  for (let t = 0; t < N; t++) for (let b = 0; b < n; b++) {
-    const row = (b0 + b) * N + t;
-    m.set(src.subarray(row * C, (row + 1) * C), base + (t * n + b) * C);
-  }
-}
-
-/** The inverse of scatterRows: a slice's (N, n, C) rows from memory into the whole array. */
-function gatherRows(e: Engine, ptr: number, dst: Float32Array, N: number, B: number, C: number, batchFirst: boolean, b0: number, n: number): void {
-  const m = e.f32, base = ptr >>> 2;
-  if (!batchFirst && n === B) { dst.set(m.subarray(base, base + N * B * C)); return; }
-  if (!batchFirst) {
-    for (let t = 0; t < N; t++) dst.set(m.subarray(base + t * n * C, base + (t + 1) * n * C), (t * B + b0) * C);
-    return;
-  }
-  for (let t = 0; t < N; t++) for (let b = 0; b < n; b++) {
-    const row = (b0 + b) * N + t;
-    dst.set(m.subarray(base + (t * n + b) * C, base + (t * n + b + 1) * C), row * C);
-  }
 }
