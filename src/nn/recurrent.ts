@@ -77,6 +77,7 @@ export class Recurrent extends Layer {
   private stepState: { B: number } | null = null;
   private pending: Pending | null = null;
   private dropRng: Rng;
+  private maskScratch = new Float32Array(0);
   /** Training mode (the default, as in PyTorch): dropout between layers is active. */
   training = true;
 
@@ -166,9 +167,11 @@ export class Recurrent extends Layer {
       // the number of threads, then given to each slice (saved for backward).
       const p = this.config.dropout, scale = 1 / (1 - p), n = T * B * D * R;
       for (let l = 0; l < L - 1; l++) {
-        const mask = new Float32Array(n);
+        // One slice: drawn straight into its memory; several: through one reused scratch array.
+        const f = e.f32, one = slices.length === 1, base = slices[0].fwd.at(`dm${l}`) >>> 2;
+        const mask = one ? f.subarray(base, base + n) : (this.maskScratch.length >= n ? this.maskScratch : (this.maskScratch = new Float32Array(n)));
         for (let i = 0; i < n; i++) mask[i] = this.dropRng.next() < p ? 0 : scale;
-        for (const sl of slices) scatterRows(e, sl.fwd.at(`dm${l}`), mask, T, B, D * R, false, sl.b0, sl.B);
+        if (!one) for (const sl of slices) scatterRows(e, sl.fwd.at(`dm${l}`), mask, T, B, D * R, false, sl.b0, sl.B);
       }
     }
     this.pack();
