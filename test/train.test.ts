@@ -158,6 +158,39 @@ describe('checkpoints', () => {
   });
 });
 
+describe('checkpoint fuzzing', () => {
+  it('damaged checkpoints load or fail with a FormatError, and a failure leaves no memory behind', () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, seed: 9 });
+    const model = new Sequential([lstm, new SequenceHead({ mode: 'mean' }), new Linear({ inFeatures: 5, outFeatures: 2, seed: 10 })]);
+    const opt = new Adam(model, { lr: 1e-2 });
+    const good = saveCheckpoint(model, { optimizer: opt });
+    const rng = new Rng(77);
+    let loaded = 0, refused = 0;
+    for (let iter = 0; iter < 300; iter++) {
+      const bytes = good.slice();
+      const flips = 1 + Math.floor(rng.next() * 3);
+      // Half the damage lands in the header (JSON, metadata), half anywhere.
+      for (let f = 0; f < flips; f++) {
+        const where = iter % 2 ? Math.floor(rng.next() * bytes.length) : 8 + Math.floor(rng.next() * Math.min(600, bytes.length - 8));
+        bytes[where] ^= 1 << Math.floor(rng.next() * 8);
+      }
+      const used = e.heap.bytesInUse;
+      try {
+        const ck = loadCheckpoint(bytes);
+        ck.model.dispose();
+        loaded++;
+      } catch (err) {
+        expect(err, `iteration ${iter}: ${String(err)}`).toBeInstanceOf(FormatError);
+        refused++;
+      }
+      expect(e.heap.bytesInUse, `iteration ${iter} leaked`).toBe(used);
+    }
+    expect(loaded + refused).toBe(300);
+    expect(refused).toBeGreaterThan(50);
+    model.dispose(); opt.dispose();
+  });
+});
+
 describe('sampling', () => {
   const lm = () => new Sequential([new Embedding({ numEmbeddings: 7, embeddingDim: 5, seed: 1 }), new LSTM({ inputSize: 5, hiddenSize: 13, seed: 2 }), new Linear({ inFeatures: 13, outFeatures: 7, seed: 3 })]);
 
