@@ -19,6 +19,9 @@ export function lineChart(series: readonly Series[], o: { title: string; xLabel:
     `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`,
     ...ticks.map((v) => `<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${+v.toPrecision(3)}</text>` +
       `<line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#eee"/>`),
+    ...Array.from({ length: 5 }, (_, i) => Math.round(((n - 1) * i) / 4)).map((i) =>
+      `<text x="${x(i)}" y="${H - B + 16}" text-anchor="middle">${i + 1}</text>` +
+      `<line x1="${x(i)}" y1="${H - B}" x2="${x(i)}" y2="${H - B + 4}" stroke="#333"/>`),
     `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">${esc(o.xLabel)}</text>`,
     `<text x="16" y="${H / 2}" text-anchor="middle" transform="rotate(-90 16 ${H / 2})">${esc(o.yLabel)}</text>`,
   ];
