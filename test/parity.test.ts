@@ -2,27 +2,10 @@
 // torch.nn.RNN / LSTM / GRU in float64 (see test/fixtures/README.md). We load its state_dict,
 // run forward and backward, and require every output, state and gradient within 1e-4.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GRU, LSTM, RNN, type Recurrent } from '../src/index.js';
 import { engine, fixtureNames, loadFixture, maxAbsDiff } from './helpers/engine.js';
-
-interface T { shape: number[]; data: number[] }
-interface Fixture {
-  name: string; kind: 'RNN' | 'LSTM' | 'GRU';
-  config: { inputSize: number; hiddenSize: number; numLayers: number; bias: boolean; batchFirst: boolean;
-    bidirectional: boolean; projSize?: number; nonlinearity?: 'tanh' | 'relu' };
-  input: T; h0: T | null; c0: T | null; params: Record<string, T>;
-  output: T; hN: T; cN: T | null; dOutput: T; dhN: T; dcN: T | null;
-  grads: { dInput: T; dh0: T; dc0: T | null; params: Record<string, T> };
-}
+import { buildLayer as build, type Fixture, type T } from './helpers/parity.js';
 
 const TOL = 1e-4;
-
-function build(f: Fixture): Recurrent {
-  const { projSize, nonlinearity, ...common } = f.config;
-  if (f.kind === 'LSTM') return new LSTM({ ...common, projSize });
-  if (f.kind === 'GRU') return new GRU(common);
-  return new RNN({ ...common, nonlinearity });
-}
 
 beforeAll(async () => { await engine(); });
 

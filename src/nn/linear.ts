@@ -114,12 +114,12 @@ export class Linear extends Layer implements Module {
     const extra = this.gradBuffers(slices.length - 1);
     e.run(slices.map(([r0, n], i) => {
       const zs = dz + r0 * O * 4, xs = x + r0 * I * 4, g = i ? extra[i - 1] : ps.gradsPtr;
-      const gw = g + ps.slice('weight').offset * 4;
+      const gw = ps.addrIn(g, 'weight');
       const calls: Call[] = i ? [['f32_fill', ps.size, g, 0]] : [];
       if (act) calls.push([act, n * O, y + r0 * O * 4, zs, zs]);                    // dZ = act'(y) ⊙ dY
       calls.push(['f32_gemm_nn', n, I, O, zs, O, 1, W, I, dx + r0 * I * 4, I, 0]);     // dX = dZ · W
       calls.push(['f32_gemm_nn', O, I, n, zs, 1, O, xs, I, gw, I, 1]);                 // dW += dZᵀ · X
-      if (this.bias) calls.push(['f32_colsum', n, O, zs, O, g + ps.slice('bias').offset * 4]); // db += Σ dZ
+      if (this.bias) calls.push(['f32_colsum', n, O, zs, O, ps.addrIn(g, 'bias')]);        // db += Σ dZ
       return calls;
     }));
     for (const g of extra) e.kernels.f32_add_rows(1, ps.size, g, 0, ps.gradsPtr, 0);

@@ -51,16 +51,19 @@ export class ParameterStore {
     return s;
   }
 
-  /** Byte address of a parameter, or 0 when the model has no such parameter (e.g. no bias). */
-  addr(name: string): number {
+  /**
+   * Byte address of a parameter inside a buffer laid out like this store's (its parameters, its
+   * gradients, or a thread's private gradient buffer), or 0 when there is no such parameter.
+   */
+  addrIn(base: number, name: string): number {
     const s = this.byName.get(name);
-    return s ? this.paramsPtr + s.offset * 4 : 0;
+    return s ? base + s.offset * 4 : 0;
   }
 
-  gradAddr(name: string): number {
-    const s = this.byName.get(name);
-    return s ? this.gradsPtr + s.offset * 4 : 0;
-  }
+  /** Byte address of a parameter, or 0 when the model has no such parameter (e.g. no bias). */
+  addr(name: string): number { return this.addrIn(this.paramsPtr, name); }
+
+  gradAddr(name: string): number { return this.addrIn(this.gradsPtr, name); }
 
   /** A copy of one parameter. */
   get(name: string): Tensor {

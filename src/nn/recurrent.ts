@@ -65,8 +65,8 @@ export class Recurrent extends Layer {
   /** The weights packed for the kernels (see pack()). */
   private readonly packed: Arena;
   private packedVersion = -1;
-  /** 1: forward panels packed; 2: backward panels too. */
-  private packedKinds = 0;
+  /** Whether the packed arena holds the backward panels too, and whether it should. */
+  private packedBackward = false;
   private packsBackward = false;
   /** Bumped on every repack (the packed addresses may move); step() rebuilds its calls then. */
   private packEpoch = 0;
@@ -297,7 +297,7 @@ export class Recurrent extends Layer {
         const sfx = suffix(l, d), ld = l * D + d;
         const out = a.at(`out${l}`) + d * R * 4, ldo = D * R, dout = doutL + d * R * 4;
         const pt = (n: string) => (ps.has(`${n}${sfx}`) ? this.packed.at(`${n}${sfx}^T`) : 0); // W as f32_pack_wt panels
-        const ga = (n: string) => (ps.has(`${n}${sfx}`) ? gbase + ps.slice(`${n}${sfx}`).offset * 4 : 0);
+        const ga = (n: string) => ps.addrIn(gbase, `${n}${sfx}`);
         const h0 = a.at('h0') + ld * B * R * 4, dh0 = b.at('dh0') + ld * B * R * 4;
         const dhN = hasDhN ? b.at('dhN') + ld * B * R * 4 : 0;
         if (kind === 'LSTM') {
@@ -462,17 +462,16 @@ export class Recurrent extends Layer {
     // Once a backward has run, keep both forms (a training loop needs them every step).
     if (backward) this.packsBackward = true;
     backward = this.packsBackward;
-    const want = backward ? 2 : 1;
-    if (this.packedVersion === p.version && this.packedKinds >= want) return;
+    if (this.packedVersion === p.version && (this.packedBackward || !backward)) return;
     const mats = p.slices.filter((s) => s.shape.length === 2);
-    this.packed.ensure(`packed ${want}`, mats.flatMap((s) => [[s.name, k.f32_packed_size(s.shape[0], s.shape[1])],
+    this.packed.ensure(`packed ${backward}`, mats.flatMap((s) => [[s.name, k.f32_packed_size(s.shape[0], s.shape[1])],
       ...(backward ? [[`${s.name}^T`, k.f32_packed_size(s.shape[1], s.shape[0])]] : [])] as [string, number][]));
     for (const { name, shape: [rows, cols] } of mats) {
       k.f32_pack_w(rows, cols, p.addr(name), cols, this.packed.at(name));
       if (backward) k.f32_pack_wt(cols, rows, p.addr(name), cols, this.packed.at(`${name}^T`));
     }
     this.packedVersion = p.version;
-    this.packedKinds = want;
+    this.packedBackward = backward;
     this.packEpoch++;
   }
 

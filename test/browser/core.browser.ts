@@ -8,22 +8,13 @@ import simdUrl from '../../build/wasm-rnn.wasm?url';
 import relaxedUrl from '../../build/wasm-rnn.relaxed.wasm?url';
 import safetensorsF32Url from '../fixtures/safetensors/lstm_proj_f32.safetensors?url';
 import {
-  Adam, CrossEntropyLoss, Embedding, GRU, LSTM, Linear, RNN, Sequential, Tensor, clipGradNorm, createEngine,
-  defaultBuild, hasRelaxedSimd, hasSimd, init, loadCheckpoint, saveCheckpoint, type Engine, type Recurrent,
+  Adam, CrossEntropyLoss, Embedding, LSTM, Linear, Sequential, Tensor, clipGradNorm, createEngine,
+  defaultBuild, hasRelaxedSimd, hasSimd, init, loadCheckpoint, saveCheckpoint, type Engine,
 } from '../../src/index.js';
+import { buildLayer as make, type Fixture } from '../helpers/parity.js';
 
 declare module 'vitest' {
   export interface ProvidedContext { wasmBuild: 'simd' | 'relaxed' }
-}
-
-interface T { shape: number[]; data: number[] }
-interface Fixture {
-  name: string; kind: 'RNN' | 'LSTM' | 'GRU';
-  config: { inputSize: number; hiddenSize: number; numLayers: number; bias: boolean; batchFirst: boolean;
-    bidirectional: boolean; projSize?: number; nonlinearity?: 'tanh' | 'relu' };
-  input: T; h0: T | null; c0: T | null; params: Record<string, T>;
-  output: T; hN: T; cN: T | null; dOutput: T; dhN: T; dcN: T | null;
-  grads: { dInput: T; dh0: T; dc0: T | null; params: Record<string, T> };
 }
 
 // Lazy: each fixture is fetched by the test that uses it.
@@ -45,12 +36,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function make(f: Fixture): Recurrent {
-  const { projSize, nonlinearity, ...common } = f.config;
-  if (f.kind === 'LSTM') return new LSTM({ ...common, projSize });
-  if (f.kind === 'GRU') return new GRU(common);
-  return new RNN({ ...common, nonlinearity });
-}
 
 describe(`loading (${build} build)`, () => {
   it('the runtime has SIMD and relaxed SIMD, and the default loader picks the relaxed build', async () => {
