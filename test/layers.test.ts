@@ -95,6 +95,7 @@ function gradcheck(m: Module & { stateDict(): Record<string, Tensor>; loadStateD
   m.zeroGrad();
   m.forward(x, ctx);
   const dx = m.backward(new Tensor(R, y0.shape)), grads = m.gradients(), base = m.stateDict();
+  if (!dx) throw new Error("gradcheck: backward returned no input gradient");
   const checks: [string, number, number][] = [];
   const bump = (t: Tensor, i: number, d: number) => { const c = t.data.slice(); c[i] += d; return new Tensor(c, t.shape); };
   if (opts.inputGrad !== false) for (let i = 0; i < x.size; i++) checks.push([`input[${i}]`, (L(bump(x, i, eps)) - L(bump(x, i, -eps))) / (2 * eps), dx.data[i]]);

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam, BatchIterator, CrossEntropyLoss, Embedding, FormatError, GRU, LSTM, Linear, MSELoss, NumericError,
-  SGD, SequenceHead, Sequential, Tensor, makeBatch, addingProblem, type Engine, type Sample,
+  RNN, SGD, SequenceHead, Sequential, Tensor, makeBatch, addingProblem, type Engine, type Sample,
 } from '../src/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
 import { fit, type LossFn } from '../src/train/fit.js';
@@ -70,6 +70,43 @@ describe('masked batches through a whole model', () => {
     const alone = model.gradients();
     for (const k of Object.keys(batched)) expect(maxAbsDiff(batched[k].data, alone[k].data), k).toBeLessThan(2e-6);
     model.dispose(); loss.dispose();
+  });
+});
+
+describe('backward without the input gradient', () => {
+  // { inputGrad: false } skips the first module's ∂L/∂input product; the parameter gradients
+  // must be the same bits as with it, and nothing is returned for the input.
+  const cases: [string, () => Sequential, number][] = [
+    ['LSTM, 2 layers, bidirectional', () => new Sequential([new LSTM({ inputSize: 5, hiddenSize: 13, numLayers: 2, bidirectional: true, seed: 3 }), new Linear({ inFeatures: 26, outFeatures: 3, seed: 4 })]), 5],
+    ['LSTM with projection', () => new Sequential([new LSTM({ inputSize: 3, hiddenSize: 7, projSize: 5, seed: 3 }), new Linear({ inFeatures: 5, outFeatures: 3, seed: 4 })]), 3],
+    ['GRU', () => new Sequential([new GRU({ inputSize: 37, hiddenSize: 5, seed: 3 }), new Linear({ inFeatures: 5, outFeatures: 3, seed: 4 })]), 37],
+    ['RNN', () => new Sequential([new RNN({ inputSize: 1, hiddenSize: 3, seed: 3 }), new Linear({ inFeatures: 3, outFeatures: 3, seed: 4 })]), 1],
+    ['Linear first', () => new Sequential([new Linear({ inFeatures: 13, outFeatures: 5, seed: 4 }), new GRU({ inputSize: 5, hiddenSize: 3, seed: 3 })]), 13],
+  ];
+  for (const [name, make, F] of cases) it(name, () => {
+    const m = make(), T = 4, B = 3;
+    const x = new Tensor(randomArray(T * B * F, 7), [T, B, F]);
+    const y = m.forward(x), dy = new Tensor(randomArray(y.size, 8), y.shape);
+    m.zeroGrad();
+    m.forward(x);
+    const dx = m.backward(dy);
+    expect(dx.shape).toEqual([T, B, F]);
+    expect(dx.data.some((v) => v !== 0)).toBe(true);
+    const withDx = m.gradients();
+    m.zeroGrad();
+    m.forward(x);
+    expect(m.backward(dy, { inputGrad: false })).toBeNull();
+    same(m.gradients(), withDx);
+    m.dispose();
+  });
+  it('a recurrent layer alone returns no dInput', () => {
+    const l = new LSTM({ inputSize: 3, hiddenSize: 5, seed: 1 });
+    const x = new Tensor(randomArray(2 * 3, 1), [2, 1, 3]);
+    l.forward(x);
+    const r = l.backward({ dOutput: new Tensor(randomArray(2 * 5, 2), [2, 1, 5]), inputGrad: false });
+    expect('dInput' in r).toBe(false);
+    expect(r.dh0.shape).toEqual([1, 1, 5]);
+    l.dispose();
   });
 });
 

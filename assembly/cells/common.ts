@@ -13,8 +13,26 @@ import { f32_add_bias, f32_colsum } from '../kernels/elementwise';
 export function input_projection(TB: i32, I: i32, G: i32, x: usize, ldx: i32, pw_ih: usize,
                                  b_ih: usize, b_hh: usize, gates: usize): void {
   f32_gemm_pk(TB, G, I, x, ldx, pw_ih, gates, G, 0);
-  if (b_ih) f32_add_bias(TB, G, b_ih, gates, G);
-  if (b_hh) f32_add_bias(TB, G, b_hh, gates, G);
+  if (b_ih && b_hh) add_two_biases(TB, G, b_ih, b_hh, gates);
+  else if (b_ih) f32_add_bias(TB, G, b_ih, gates, G);
+  else if (b_hh) f32_add_bias(TB, G, b_hh, gates, G);
+}
+
+/** C (M×N, packed rows) += b1 then += b2 on every row, in one pass (the same sums as two passes). */
+function add_two_biases(M: i32, N: i32, b1: usize, b2: usize, C: usize): void {
+  const N4 = N & ~3;
+  let c = C;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N4; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(c + o, f32x4.add(f32x4.add(v128.load(c + o), v128.load(b1 + o)), v128.load(b2 + o)));
+    }
+    for (let j = N4; j < N; j++) {
+      const o = <usize>j << 2;
+      store<f32>(c + o, (load<f32>(c + o) + load<f32>(b1 + o)) + load<f32>(b2 + o));
+    }
+    c += <usize>N << 2;
+  }
 }
 
 /** Time index of sequence step s: forward runs t = 0…T-1, reverse runs t = T-1…0. */
@@ -26,11 +44,11 @@ export function input_projection(TB: i32, I: i32, G: i32, x: usize, ldx: i32, pw
 /**
  * After BPTT, with dgx (T·B, G) the gradients of the input-side pre-activations:
  *   dX (T·B, I) += dgx · W_ih;  dW_ih (G, I) += dgxᵀ · X;  db_ih += Σ rows of dgx.
- * pt_ih is W_ih packed by f32_pack_wt.
+ * pt_ih is W_ih packed by f32_pack_wt. dx = 0: ∂L/∂X is not wanted (no product).
  */
 export function input_grads(TB: i32, I: i32, G: i32, dgx: usize, x: usize, ldx: i32, pt_ih: usize,
                             dx: usize, lddx: i32, dw_ih: usize, db_ih: usize): void {
-  f32_gemm_pk(TB, I, G, dgx, G, pt_ih, dx, lddx, 1);
+  if (dx) f32_gemm_pk(TB, I, G, dgx, G, pt_ih, dx, lddx, 1);
   f32_gemm_nn(G, I, TB, dgx, 1, G, x, ldx, dw_ih, I, 1);
   if (db_ih) f32_colsum(TB, G, dgx, G, db_ih);
 }

@@ -19,6 +19,6 @@ export function f32_vsigmoid(n: i32, x: usize, y: usize): void {
 export function f32_vrelu(n: i32, x: usize, y: usize): void {
   const z = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), f32x4.max(v128.load(x + (<usize>i << 2)), z));
+  for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), f32x4.pmax(v128.load(x + (<usize>i << 2)), z)); // NaN stays NaN
   for (; i < n; i++) store<f32>(y + (<usize>i << 2), max(load<f32>(x + (<usize>i << 2)), <f32>0));
 }

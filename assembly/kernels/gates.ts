@@ -168,7 +168,7 @@ export function f32_rnn_step_forward(B: i32, H: i32, a: usize, h: usize, ldh: i3
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j << 2;
       const v = v128.load(pa + o);
-      v128.store(ph + o, relu ? f32x4.max(v, z) : tanh4(v));
+      v128.store(ph + o, relu ? f32x4.pmax(v, z) : tanh4(v));
     }
     for (; j < H; j++) {
       const o = <usize>j << 2;

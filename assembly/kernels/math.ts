@@ -8,7 +8,11 @@
 // The output is clamped to [-1, 1] so that sigmoid is never negative.
 //
 // V8 re-materialises f32x4.splat(constant) inside hot loops (measured: a ~1.5x slower peak), so the coefficients
-// live in memory and are read with one load32_splat each.
+// live in memory and are read with one load32_splat each, the lower clamps included (no negation).
+// The clamps use the pseudo-min/max f32x4.pmin/pmax (b < a ? b : a and a < b ? b : a: one minps /
+// maxps on x64) rather than f32x4.min/max, whose IEEE NaN and ±0 rules V8 emits as a sequence of
+// about eight instructions: that made the LSTM gate kernel twice as slow (0.15 → 0.075 ms per
+// 100 steps of 128 units). With x as the first operand a NaN input still comes out NaN.
 
 // Stated bounds (tested): |tanh error| ≤ 4.2e-7, |sigmoid error| ≤ 3e-7.
 
@@ -21,6 +25,7 @@ const K: usize = memory.data<f32>([
   1.19825839466702e-06, 1.18534705686654e-04,  // 8, 9: beta 6, 4
   2.26843463243900e-03, 4.89352518554385e-03,  // 10, 11: beta 2, 0
   0.5, 1.0,                                    // 12, 13
+  -7.90531110763549805, -1.0,                  // 14, 15: the lower clamps (a load, not a negation)
 ], 16);
 
 @inline function c4(i: usize): v128 { return v128.load32_splat(K + (i << 2)); }
@@ -29,9 +34,7 @@ const K: usize = memory.data<f32>([
 /** tanh of four lanes. */
 // @ts-ignore: decorator
 @inline export function tanh4(x: v128): v128 {
-  const lim = c4(0);
-  const one = c4(13);
-  x = f32x4.min(f32x4.max(x, f32x4.neg(lim)), lim);
+  x = f32x4.pmin(f32x4.pmax(x, c4(14)), c4(0));
   const x2 = f32x4.mul(x, x);
   let p = f32x4.add(f32x4.mul(x2, c4(1)), c4(2));
   p = f32x4.add(f32x4.mul(p, x2), c4(3));
@@ -44,7 +47,7 @@ const K: usize = memory.data<f32>([
   q = f32x4.add(f32x4.mul(q, x2), c4(10));
   q = f32x4.add(f32x4.mul(q, x2), c4(11));
   const t = f32x4.div(p, q);
-  return f32x4.min(f32x4.max(t, f32x4.neg(one)), one);
+  return f32x4.pmin(f32x4.pmax(t, c4(15)), c4(13));
 }
 
 /** sigmoid of four lanes: 0.5 + 0.5·tanh(0.5·x). */

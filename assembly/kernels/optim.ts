@@ -252,7 +252,7 @@ export function f32_clamp(n: i32, x: usize, lo: f32, hi: f32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(x + o, f32x4.min(f32x4.max(v128.load(x + o), vlo), vhi));
+    v128.store(x + o, f32x4.pmin(f32x4.pmax(v128.load(x + o), vlo), vhi)); // NaN stays NaN
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;

@@ -87,7 +87,7 @@ function train(w, s, engine) {
   const step = () => {
     opt.zeroGrad();
     const l = loss();
-    model.backward(lossFn.backward());
+    model.backward(lossFn.backward(), { inputGrad: false }); // x is data (no requires_grad in PyTorch either)
     opt.step();
     return l;
   };
@@ -98,7 +98,7 @@ function train(w, s, engine) {
       // then the loss after each of `checkSteps` Adam steps.
       opt.zeroGrad();
       const losses = [loss()];
-      model.backward(lossFn.backward());
+      model.backward(lossFn.backward(), { inputGrad: false }); // x is data (no requires_grad in PyTorch either)
       const g = model.gradients();
       const grads = {
         weight_ih_l0: g['0.weight_ih_l0'].data, weight_hh_l0: g['0.weight_hh_l0'].data,

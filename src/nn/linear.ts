@@ -9,7 +9,7 @@ import { ShapeError, StateError } from '../errors.js';
 import { nextSeed } from '../random.js';
 import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
-import type { Context, Module } from './module.js';
+import type { BackwardOptions, Context, Module } from './module.js';
 import { Layer } from './layer.js';
 import { splitEven, type Call } from '../engine/pool.js';
 import { uniform } from './init.js';
@@ -98,8 +98,15 @@ export class Linear extends Layer implements Module {
     return new Tensor(e.read(y, N * O), [...x.shape.slice(0, -1), O]);
   }
 
-  /** dy (…, O) → dx (…, I); adds dW (and db) into gradients(). One backward per forward. */
-  backward(dOutput: TensorLike): Tensor {
+  /**
+   * dy (…, O) → dx (…, I); adds dW (and db) into gradients(). One backward per forward.
+   * With `{ inputGrad: false }` the dX product is skipped and null returned.
+   */
+  backward(dOutput: TensorLike): Tensor;
+  backward(dOutput: TensorLike, opts: BackwardOptions & { inputGrad: false }): null;
+  backward(dOutput: TensorLike, opts?: BackwardOptions): Tensor | null;
+  backward(dOutput: TensorLike, opts?: BackwardOptions): Tensor | null {
+    const wantDx = opts?.inputGrad !== false;
     this.live();
     const p = this.pending, I = this.inFeatures, O = this.outFeatures, name = 'Linear.backward';
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
@@ -117,14 +124,14 @@ export class Linear extends Layer implements Module {
       const gw = ps.addrIn(g, 'weight');
       const calls: Call[] = i ? [['f32_fill', ps.size, g, 0]] : [];
       if (act) calls.push([act, n * O, y + r0 * O * 4, zs, zs]);                    // dZ = act'(y) ⊙ dY
-      calls.push(['f32_gemm_nn', n, I, O, zs, O, 1, W, I, dx + r0 * I * 4, I, 0]);     // dX = dZ · W
+      if (wantDx) calls.push(['f32_gemm_nn', n, I, O, zs, O, 1, W, I, dx + r0 * I * 4, I, 0]); // dX = dZ · W
       calls.push(['f32_gemm_nn', O, I, n, zs, 1, O, xs, I, gw, I, 1]);                 // dW += dZᵀ · X
       if (this.bias) calls.push(['f32_colsum', n, O, zs, O, ps.addrIn(g, 'bias')]);        // db += Σ dZ
       return calls;
     }));
     for (const g of extra) e.kernels.f32_add_rows(1, ps.size, g, 0, ps.gradsPtr, 0);
     this.pending = null;
-    return new Tensor(e.read(dx, N * I), p.shape);
+    return wantDx ? new Tensor(e.read(dx, N * I), p.shape) : null;
   }
 
   protected release(): void {

@@ -13,11 +13,24 @@ export interface Context {
   training: boolean;
 }
 
+/** Options of a backward pass. */
+export interface BackwardOptions {
+  /**
+   * Compute and return ∂L/∂input (default true). false skips that product and returns null:
+   * the input is data, not something upstream to train (PyTorch's requires_grad = False).
+   * The parameter gradients are the same either way.
+   */
+  inputGrad?: boolean;
+}
+
 export interface Module {
   /** x: time-major (T, B, F) for sequence modules, (B, F) or (N, F) otherwise. */
   forward(x: Tensor, ctx: Context): Tensor;
-  /** dy has the shape forward returned; returns dx with the shape forward was given. */
-  backward(dy: Tensor): Tensor;
+  /**
+   * dy has the shape forward returned; returns dx with the shape forward was given, or null
+   * when `opts.inputGrad` is false (a module may ignore the option and return dx anyway).
+   */
+  backward(dy: Tensor, opts?: BackwardOptions): Tensor | null;
   /** The module's parameter buffers (each one flat buffer with named slices). */
   parameters(): ParameterStore[];
   dispose(): void;

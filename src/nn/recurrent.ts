@@ -33,7 +33,11 @@ export interface RecurrentState {
   lengths?: ArrayLike<number>;
 }
 export interface ForwardResult { output: Tensor; hN: Tensor; cN?: Tensor }
-export interface BackwardGrads { dOutput: TensorLike; dhN?: TensorLike; dcN?: TensorLike }
+export interface BackwardGrads {
+  dOutput: TensorLike; dhN?: TensorLike; dcN?: TensorLike;
+  /** Compute ∂L/∂input (default true); false skips its product and the result has no dInput. */
+  inputGrad?: boolean;
+}
 export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
 
 /** Batches at least this large are split across the engine's threads. */
@@ -228,7 +232,9 @@ export class Recurrent extends Layer {
    * return ∂L/∂input, ∂L/∂h0 (and ∂L/∂c0), and add the parameter gradients into `gradients()`.
    * Each forward can be backpropagated once.
    */
-  backward(grads: BackwardGrads): BackwardResult {
+  backward(grads: BackwardGrads & { inputGrad: false }): Omit<BackwardResult, 'dInput'>;
+  backward(grads: BackwardGrads): BackwardResult;
+  backward(grads: BackwardGrads): Omit<BackwardResult, 'dInput'> & { dInput?: Tensor } {
     this.live();
     const p = this.pending;
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst, projSize: P } = this.config;
@@ -260,36 +266,38 @@ export class Recurrent extends Layer {
       if (dcN) scatterRows(e, b.at('dcN'), dcN.data, D * L, B, H, false, sl.b0, sl.B);
     }
     this.pack(true);
-    this.engine.run(slices.map((sl) => this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null)));
+    const wantDx = grads.inputGrad !== false;
+    this.engine.run(slices.map((sl) => this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null, wantDx)));
     // Slices past the first accumulated into private gradient buffers: add them in.
     for (const sl of slices) if (sl.grads) k.f32_add_rows(1, this.params.size, sl.grads, 0, this.params.gradsPtr, 0);
     this.pending = null;
 
-    const dInput = new Float32Array(T * B * I), dh0 = new Float32Array(D * L * B * R);
+    const dInput = wantDx ? new Float32Array(T * B * I) : null, dh0 = new Float32Array(D * L * B * R);
     const dc0 = kind === 'LSTM' ? new Float32Array(D * L * B * H) : null;
     for (const sl of slices) {
-      gatherRows(e, sl.bwd.at('dx0'), dInput, T, B, I, bf, sl.b0, sl.B);
+      if (dInput) gatherRows(e, sl.bwd.at('dx0'), dInput, T, B, I, bf, sl.b0, sl.B);
       gatherRows(e, sl.bwd.at('dh0'), dh0, D * L, B, R, false, sl.b0, sl.B);
       if (dc0) gatherRows(e, sl.bwd.at('dc0'), dc0, D * L, B, H, false, sl.b0, sl.B);
     }
-    const res: BackwardResult = {
-      dInput: new Tensor(dInput, unbatched ? [T, I] : bf ? [B, T, I] : [T, B, I]),
-      dh0: new Tensor(dh0, stateShape(R)),
-    };
+    const res: Omit<BackwardResult, 'dInput'> & { dInput?: Tensor } = { dh0: new Tensor(dh0, stateShape(R)) };
+    if (dInput) res.dInput = new Tensor(dInput, unbatched ? [T, I] : bf ? [B, T, I] : [T, B, I]);
     if (dc0) res.dc0 = new Tensor(dc0, stateShape(H));
     return res;
   }
 
   /** The kernel calls of one backward over one batch slice: layers in reverse, every direction. */
-  private backwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean, hasDhN: boolean, hasDcN: boolean): Call[] {
+  private backwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean, hasDhN: boolean, hasDcN: boolean,
+                        wantDx: boolean): Call[] {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd, b = sl.bwd, ps = this.params;
     const lens = masked ? a.at('lens') : 0, stash = masked ? b.at('stash') : 0, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
     const gbase = sl.grads || ps.gradsPtr;
     const calls: Call[] = sl.grads ? [['f32_fill', ps.size, sl.grads, 0]] : [];
     for (let l = L - 1; l >= 0; l--) {
-      const inW = l === 0 ? I : D * R, xin = layerInput(a, l, dropped), dx = b.at(`dx${l}`);
-      calls.push(['f32_fill', T * B * inW, dx, 0]);
+      const inW = l === 0 ? I : D * R, xin = layerInput(a, l, dropped);
+      // Layer 0's dx is ∂L/∂input: skipped (address 0) when the caller does not want it.
+      const dx = l > 0 || wantDx ? b.at(`dx${l}`) : 0;
+      if (dx) calls.push(['f32_fill', T * B * inW, dx, 0]);
       const doutL = l === L - 1 ? b.at('dout') : b.at(`dx${l + 1}`);
       // Through the dropout between layer l and l + 1: the same mask scales the gradient.
       if (dropped && l < L - 1) calls.push(['f32_vmul', T * B * D * R, doutL, a.at(`dm${l}`), doutL]);

@@ -4,7 +4,7 @@
 // stop at the chunk boundary (truncated BPTT).
 import { FormatError, ShapeError } from '../errors.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import type { Context, Module } from './module.js';
+import type { BackwardOptions, Context, Module } from './module.js';
 import type { ParameterStore } from './params.js';
 import { Recurrent } from './recurrent.js';
 
@@ -30,7 +30,8 @@ export class RecurrentModule implements Module {
     return r.output;
   }
 
-  backward(dy: Tensor): Tensor {
+  backward(dy: Tensor, opts?: BackwardOptions): Tensor | null {
+    if (opts?.inputGrad === false) { this.layer.backward({ dOutput: dy, inputGrad: false }); return null; }
     return this.layer.backward({ dOutput: dy }).dInput;
   }
 
@@ -106,10 +107,23 @@ export class Sequential implements Module {
     return y;
   }
 
-  backward(dy: Tensor): Tensor {
+  /**
+   * Backpropagate dy through the modules in reverse; returns ∂L/∂input, or null with
+   * `{ inputGrad: false }`, which skips the first module's input-gradient product (the usual
+   * case in training: the input is data). The parameter gradients are the same either way.
+   */
+  backward(dy: Tensor): Tensor;
+  backward(dy: Tensor, opts: BackwardOptions & { inputGrad: false }): null;
+  backward(dy: Tensor, opts?: BackwardOptions): Tensor | null;
+  backward(dy: Tensor, opts?: BackwardOptions): Tensor | null {
     let g = dy;
-    for (let i = this.modules.length - 1; i >= 0; i--) g = this.modules[i].backward(g);
-    return g;
+    for (let i = this.modules.length - 1; i > 0; i--) {
+      const next = this.modules[i].backward(g);
+      if (!next) throw new ShapeError(`Sequential.backward: module ${i} returned no input gradient for module ${i - 1}`);
+      g = next;
+    }
+    const dx = this.modules[0].backward(g, opts);
+    return opts?.inputGrad === false ? null : dx;
   }
 
   parameters(): ParameterStore[] {

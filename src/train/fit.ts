@@ -67,7 +67,7 @@ export function fit(model: Sequential, data: readonly Sample[], o: FitOptions): 
       const out = model.forward(batch.x, { lengths: batch.lengths, training: true });
       const loss = o.loss.forward(out, batch.target, lossOpts(out, batch));
       if (!Number.isFinite(loss)) throw new NumericError(`fit: loss is ${loss} at epoch ${epoch}, step ${step + 1}; stopped before updating, the model keeps its last good weights`);
-      model.backward(o.loss.backward());
+      model.backward(o.loss.backward(), { inputGrad: false }); // the batch is data
       const norm = o.clipNorm !== undefined ? clipGradNorm(stores, o.clipNorm) : clipGradNorm(stores, Infinity);
       if (!Number.isFinite(norm)) throw new NumericError(`fit: gradient norm is ${norm} at epoch ${epoch}, step ${step + 1}; stopped before updating, the model keeps its last good weights`);
       if (o.clipValue !== undefined) clipGradValue(stores, o.clipValue);

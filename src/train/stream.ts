@@ -66,7 +66,7 @@ export function fitStream(model: Sequential, tokens: ArrayLike<number>, o: Strea
         const g = o.loss.backward();
         let dOut = g;
         if (skip) { dOut = Tensor.zeros(out.shape); dOut.data.set(g.data, skip * B * V); }
-        model.backward(dOut);
+        model.backward(dOut, { inputGrad: false }); // the tokens are data
         const norm = clipGradNorm(stores, o.clipNorm ?? Infinity);
         if (!Number.isFinite(norm)) throw new NumericError(`fitStream: gradient norm is ${norm} at epoch ${epoch}, chunk ${c + 1}; stopped before updating`);
         o.optimizer.step();
