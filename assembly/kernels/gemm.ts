@@ -6,6 +6,10 @@
 // Register budget: V8's TurboFan has ~15 usable xmm registers and loads every operand of an
 // unrolled iteration before the arithmetic, so a tile keeps accumulators + loads + broadcasts
 // ≤ 14 (measured when this project started: 8/16-accumulator tiles spilled and ran 1.3-2x slower).
+// Products accumulate through simd.ts `madd`: mul + add here, one fused multiply-add in the
+// relaxed-SIMD build.
+
+import { madd } from './simd';
 
 @inline function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
@@ -39,10 +43,10 @@ export function f32_gemm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize
         const va0 = v128.load(a0 + o), va1 = v128.load(a1 + o);
         const vb0 = v128.load(b0 + o), vb1 = v128.load(b1 + o);
         const vb2 = v128.load(b2 + o), vb3 = v128.load(b3 + o);
-        v00 = f32x4.add(v00, f32x4.mul(va0, vb0)); v01 = f32x4.add(v01, f32x4.mul(va0, vb1));
-        v02 = f32x4.add(v02, f32x4.mul(va0, vb2)); v03 = f32x4.add(v03, f32x4.mul(va0, vb3));
-        v10 = f32x4.add(v10, f32x4.mul(va1, vb0)); v11 = f32x4.add(v11, f32x4.mul(va1, vb1));
-        v12 = f32x4.add(v12, f32x4.mul(va1, vb2)); v13 = f32x4.add(v13, f32x4.mul(va1, vb3));
+        v00 = madd(va0, vb0, v00); v01 = madd(va0, vb1, v01);
+        v02 = madd(va0, vb2, v02); v03 = madd(va0, vb3, v03);
+        v10 = madd(va1, vb0, v10); v11 = madd(va1, vb1, v11);
+        v12 = madd(va1, vb2, v12); v13 = madd(va1, vb3, v13);
       }
       let s00 = hsum(v00), s01 = hsum(v01), s02 = hsum(v02), s03 = hsum(v03);
       let s10 = hsum(v10), s11 = hsum(v11), s12 = hsum(v12), s13 = hsum(v13);
@@ -64,8 +68,8 @@ export function f32_gemm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize
       for (let k = 0; k < K4; k += 4) {
         const o = <usize>k << 2;
         const vb = v128.load(b0 + o);
-        v0 = f32x4.add(v0, f32x4.mul(v128.load(a0 + o), vb));
-        v1 = f32x4.add(v1, f32x4.mul(v128.load(a1 + o), vb));
+        v0 = madd(v128.load(a0 + o), vb, v0);
+        v1 = madd(v128.load(a1 + o), vb, v1);
       }
       let s0 = hsum(v0), s1 = hsum(v1);
       for (let k = K4; k < K; k++) {
@@ -86,10 +90,10 @@ export function f32_gemm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize
       for (let k = 0; k < K4; k += 4) {
         const o = <usize>k << 2;
         const va = v128.load(a0 + o);
-        v0 = f32x4.add(v0, f32x4.mul(va, v128.load(b0 + o)));
-        v1 = f32x4.add(v1, f32x4.mul(va, v128.load(b1 + o)));
-        v2 = f32x4.add(v2, f32x4.mul(va, v128.load(b2 + o)));
-        v3 = f32x4.add(v3, f32x4.mul(va, v128.load(b3 + o)));
+        v0 = madd(va, v128.load(b0 + o), v0);
+        v1 = madd(va, v128.load(b1 + o), v1);
+        v2 = madd(va, v128.load(b2 + o), v2);
+        v3 = madd(va, v128.load(b3 + o), v3);
       }
       let s0 = hsum(v0), s1 = hsum(v1), s2 = hsum(v2), s3 = hsum(v3);
       for (let k = K4; k < K; k++) {
@@ -106,7 +110,7 @@ export function f32_gemm_nt(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize
       let v = f32x4.splat(0);
       for (let k = 0; k < K4; k += 4) {
         const o = <usize>k << 2;
-        v = f32x4.add(v, f32x4.mul(v128.load(a0 + o), v128.load(b0 + o)));
+        v = madd(v128.load(a0 + o), v128.load(b0 + o), v);
       }
       let s = hsum(v);
       for (let k = K4; k < K; k++) s += load<f32>(a0 + (<usize>k << 2)) * load<f32>(b0 + (<usize>k << 2));
@@ -138,6 +142,7 @@ function gemm_nn_block(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: 
                        C: usize, ldc: i32, acc: i32): void {
   const sr = <usize>ars << 2, sk = <usize>acs << 2, sb = <usize>ldb << 2, sc = <usize>ldc << 2;
   let i = 0;
+  if (ars == 1) { gemm_tn_tiles(M & ~3, N, K, A, sk, B, sb, C, sc, acc); i = M & ~3; }
   for (; i + 4 <= M; i += 4) {
     const a0 = A + <usize>i * sr, a1 = a0 + sr, a2 = a1 + sr, a3 = a2 + sr;
     const c0 = C + <usize>i * sc, c1 = c0 + sc, c2 = c1 + sc, c3 = c2 + sc;
@@ -151,10 +156,10 @@ function gemm_nn_block(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: 
         const vb0 = v128.load(pb), vb1 = v128.load(pb, 16);
         const x0 = v128.load32_splat(a0 + pk), x1 = v128.load32_splat(a1 + pk);
         const x2 = v128.load32_splat(a2 + pk), x3 = v128.load32_splat(a3 + pk);
-        v00 = f32x4.add(v00, f32x4.mul(x0, vb0)); v01 = f32x4.add(v01, f32x4.mul(x0, vb1));
-        v10 = f32x4.add(v10, f32x4.mul(x1, vb0)); v11 = f32x4.add(v11, f32x4.mul(x1, vb1));
-        v20 = f32x4.add(v20, f32x4.mul(x2, vb0)); v21 = f32x4.add(v21, f32x4.mul(x2, vb1));
-        v30 = f32x4.add(v30, f32x4.mul(x3, vb0)); v31 = f32x4.add(v31, f32x4.mul(x3, vb1));
+        v00 = madd(x0, vb0, v00); v01 = madd(x0, vb1, v01);
+        v10 = madd(x1, vb0, v10); v11 = madd(x1, vb1, v11);
+        v20 = madd(x2, vb0, v20); v21 = madd(x2, vb1, v21);
+        v30 = madd(x3, vb0, v30); v31 = madd(x3, vb1, v31);
         pb += sb; pk += sk;
       }
       if (acc) {
@@ -174,10 +179,10 @@ function gemm_nn_block(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: 
       let pb = B + oj, pk: usize = 0;
       for (let k = 0; k < K; k++) {
         const vb = v128.load(pb);
-        v0 = f32x4.add(v0, f32x4.mul(v128.load32_splat(a0 + pk), vb));
-        v1 = f32x4.add(v1, f32x4.mul(v128.load32_splat(a1 + pk), vb));
-        v2 = f32x4.add(v2, f32x4.mul(v128.load32_splat(a2 + pk), vb));
-        v3 = f32x4.add(v3, f32x4.mul(v128.load32_splat(a3 + pk), vb));
+        v0 = madd(v128.load32_splat(a0 + pk), vb, v0);
+        v1 = madd(v128.load32_splat(a1 + pk), vb, v1);
+        v2 = madd(v128.load32_splat(a2 + pk), vb, v2);
+        v3 = madd(v128.load32_splat(a3 + pk), vb, v3);
         pb += sb; pk += sk;
       }
       if (acc) {
@@ -209,10 +214,10 @@ function gemm_nn_block(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: 
       let pb = B + oj, pk: usize = 0;
       for (let k = 0; k < K; k++) {
         const x = v128.load32_splat(a0 + pk);
-        v0 = f32x4.add(v0, f32x4.mul(x, v128.load(pb)));
-        v1 = f32x4.add(v1, f32x4.mul(x, v128.load(pb, 16)));
-        v2 = f32x4.add(v2, f32x4.mul(x, v128.load(pb, 32)));
-        v3 = f32x4.add(v3, f32x4.mul(x, v128.load(pb, 48)));
+        v0 = madd(x, v128.load(pb), v0);
+        v1 = madd(x, v128.load(pb, 16), v1);
+        v2 = madd(x, v128.load(pb, 32), v2);
+        v3 = madd(x, v128.load(pb, 48), v3);
         pb += sb; pk += sk;
       }
       if (acc) {
@@ -227,7 +232,7 @@ function gemm_nn_block(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: 
       let v = f32x4.splat(0);
       let pb = B + oj, pk: usize = 0;
       for (let k = 0; k < K; k++) {
-        v = f32x4.add(v, f32x4.mul(v128.load32_splat(a0 + pk), v128.load(pb)));
+        v = madd(v128.load32_splat(a0 + pk), v128.load(pb), v);
         pb += sb; pk += sk;
       }
       if (acc) v = f32x4.add(v, v128.load(c0 + oj));
@@ -242,6 +247,77 @@ function gemm_nn_block(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: 
         pb += sb; pk += sk;
       }
       put(c0 + oj, s, acc);
+    }
+  }
+}
+
+/**
+ * The 4-row tiles of gemm_nn_block when op(A) = Aᵀ (ars = 1: the four rows of a tile are four
+ * consecutive floats of each A row, as in the weight gradients dW = dGᵀ · X). One pointer per
+ * operand and immediate offsets, instead of four row pointers: 1.25x faster in V8.
+ * Rows 0 … M4-1 (M4 a multiple of 4), every column.
+ */
+function gemm_tn_tiles(M4: i32, N: i32, K: i32, A: usize, sk: usize, B: usize, sb: usize,
+                       C: usize, sc: usize, acc: i32): void {
+  for (let i = 0; i < M4; i += 4) {
+    const ai = A + (<usize>i << 2);
+    const c0 = C + <usize>i * sc, c1 = c0 + sc, c2 = c1 + sc, c3 = c2 + sc;
+    let j = 0;
+    for (; j + 8 <= N; j += 8) {
+      const oj = <usize>j << 2;
+      let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v10 = f32x4.splat(0), v11 = f32x4.splat(0);
+      let v20 = f32x4.splat(0), v21 = f32x4.splat(0), v30 = f32x4.splat(0), v31 = f32x4.splat(0);
+      let pb = B + oj, pa = ai;
+      for (let k = 0; k < K; k++) {
+        const vb0 = v128.load(pb), vb1 = v128.load(pb, 16);
+        const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa, 4);
+        const x2 = v128.load32_splat(pa, 8), x3 = v128.load32_splat(pa, 12);
+        v00 = madd(x0, vb0, v00); v01 = madd(x0, vb1, v01);
+        v10 = madd(x1, vb0, v10); v11 = madd(x1, vb1, v11);
+        v20 = madd(x2, vb0, v20); v21 = madd(x2, vb1, v21);
+        v30 = madd(x3, vb0, v30); v31 = madd(x3, vb1, v31);
+        pb += sb; pa += sk;
+      }
+      if (acc) {
+        v00 = f32x4.add(v00, v128.load(c0 + oj)); v01 = f32x4.add(v01, v128.load(c0 + oj, 16));
+        v10 = f32x4.add(v10, v128.load(c1 + oj)); v11 = f32x4.add(v11, v128.load(c1 + oj, 16));
+        v20 = f32x4.add(v20, v128.load(c2 + oj)); v21 = f32x4.add(v21, v128.load(c2 + oj, 16));
+        v30 = f32x4.add(v30, v128.load(c3 + oj)); v31 = f32x4.add(v31, v128.load(c3 + oj, 16));
+      }
+      v128.store(c0 + oj, v00); v128.store(c0 + oj, v01, 16);
+      v128.store(c1 + oj, v10); v128.store(c1 + oj, v11, 16);
+      v128.store(c2 + oj, v20); v128.store(c2 + oj, v21, 16);
+      v128.store(c3 + oj, v30); v128.store(c3 + oj, v31, 16);
+    }
+    for (; j + 4 <= N; j += 4) {
+      const oj = <usize>j << 2;
+      let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
+      let pb = B + oj, pa = ai;
+      for (let k = 0; k < K; k++) {
+        const vb = v128.load(pb);
+        v0 = madd(v128.load32_splat(pa), vb, v0);
+        v1 = madd(v128.load32_splat(pa, 4), vb, v1);
+        v2 = madd(v128.load32_splat(pa, 8), vb, v2);
+        v3 = madd(v128.load32_splat(pa, 12), vb, v3);
+        pb += sb; pa += sk;
+      }
+      if (acc) {
+        v0 = f32x4.add(v0, v128.load(c0 + oj)); v1 = f32x4.add(v1, v128.load(c1 + oj));
+        v2 = f32x4.add(v2, v128.load(c2 + oj)); v3 = f32x4.add(v3, v128.load(c3 + oj));
+      }
+      v128.store(c0 + oj, v0); v128.store(c1 + oj, v1); v128.store(c2 + oj, v2); v128.store(c3 + oj, v3);
+    }
+    for (; j < N; j++) {
+      const oj = <usize>j << 2;
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+      let pb = B + oj, pa = ai;
+      for (let k = 0; k < K; k++) {
+        const y = load<f32>(pb);
+        s0 += load<f32>(pa) * y; s1 += load<f32>(pa, 4) * y;
+        s2 += load<f32>(pa, 8) * y; s3 += load<f32>(pa, 12) * y;
+        pb += sb; pa += sk;
+      }
+      put(c0 + oj, s0, acc); put(c1 + oj, s1, acc); put(c2 + oj, s2, acc); put(c3 + oj, s3, acc);
     }
   }
 }
