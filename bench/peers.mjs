@@ -27,7 +27,7 @@ import { makeShared } from './lib/weights.mjs';
 import { gruReference, lstmReference, maxAbs, maxAbsDiff } from './lib/reference.mjs';
 import { groupedBarChart, PALETTE } from './lib/svg.mjs';
 import { buildAt } from './lib/snapshot.mjs';
-import wasmRnn, { twoThreads as wasmRnnThreads } from './peers/wasm-rnn.mjs';
+import wasmRnn, { relaxed as wasmRnnRelaxed, twoThreads as wasmRnnThreads } from './peers/wasm-rnn.mjs';
 import { onnxruntimeNode, onnxruntimeWeb } from './peers/onnxruntime.mjs';
 import { tfjsCpu, tfjsWasm } from './peers/tfjs.mjs';
 import pytorch from './peers/torch.mjs';
@@ -51,7 +51,7 @@ export const WORKLOADS = [
   short: w.task === 'train' ? `train T${w.T} B${w.B}` : `${w.kind} ${w.I}→${w.H} T${w.T} B${w.B}`,
 }));
 
-export const IMPLEMENTATIONS = [wasmRnn, wasmRnnThreads, onnxruntimeWeb, onnxruntimeNode, tfjsWasm, tfjsCpu, pytorch];
+export const IMPLEMENTATIONS = [wasmRnn, wasmRnnRelaxed, wasmRnnThreads, onnxruntimeWeb, onnxruntimeNode, tfjsWasm, tfjsCpu, pytorch];
 
 const NOT_RUN = {
   'brain.js': 'brain.js 2.0.0-beta.24 is not a peer for these workloads: its `LSTM` feeds the previous output back as the cell state (c_t = f ⊙ h_{t−1} + i ⊙ g; there is no separate c), its GRU is the reset-before variant with one bias, every model ends in its own output layer, and it runs one unbatched sequence at a time in plain JS. No PyTorch weights can reproduce a PyTorch LSTM/GRU there, so no output could be checked; it is left out (not installed).',
@@ -199,7 +199,9 @@ async function runAll({ filters, implFilter, timing, out, source }) {
   env.load = `${env.loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`;
   const report = { env, timing, workloads, impls, unavailable, results, checks, source };
   const tables = makeTables(report);
-  console.log(`\n${textTable(makeTables(report, { short: true }).matrix, 1)}\n`);
+  const short = makeTables(report, { short: true });
+  console.log(`\n${textTable(short.matrix, 1)}\n`);
+  if (short.relaxedMatrix) console.log(`relaxed-SIMD build against the peers:\n${textTable(short.relaxedMatrix, 1)}\n`);
   console.log('ms = median (min); ratio = peer median / wasm-rnn median (> 1: wasm-rnn is faster)\n');
 
   const outDir = out ?? (filters.length || implFilter.length ? null : path.join(BENCH_DIR, 'results'));
@@ -226,6 +228,22 @@ const fmtRatio = (x) => (x >= 10 ? x.toFixed(0) : x >= 2 ? x.toFixed(1) : x.toFi
 
 function makeTables({ workloads, impls, results, checks }, { short = false } = {}) {
   const peers = impls.filter((i) => i !== wasmRnn);
+  const others = impls.filter((i) => !i.name.startsWith('wasm-rnn'));
+  // The peers against the relaxed-SIMD build, when it ran: what browsers and edge runtimes get.
+  const relaxedMatrix = impls.includes(wasmRnnRelaxed) ? {
+    head: ['workload', 'wasm-rnn relaxed ms', ...others.map((p) => `× ${p.name}`)],
+    body: workloads.map((w) => {
+      const base = results.get(`${w.id}/${wasmRnnRelaxed.name}`);
+      if (!base || base.skip) return [short ? `${w.id} ${w.short}` : w.label, '—', ...others.map(() => '—')];
+      return [
+        short ? `${w.id} ${w.short}` : w.label, `${fmtMs(base.median)} (${fmtMs(base.min)})`,
+        ...others.map((p) => {
+          const r = results.get(`${w.id}/${p.name}`);
+          return !r || r.skip ? '—' : `${fmtRatio(ratioOf(r, base))}×`;
+        }),
+      ];
+    }),
+  } : null;
   const matrix = {
     head: ['workload', 'wasm-rnn ms', ...peers.flatMap((p) => [`${p.name} ms`, '×'])],
     body: workloads.map((w) => {
@@ -255,7 +273,7 @@ function makeTables({ workloads, impls, results, checks }, { short = false } = {
       });
     }),
   };
-  return { matrix, detail };
+  return { matrix, relaxedMatrix, detail };
 }
 
 function gitDirty() {
@@ -305,6 +323,14 @@ function markdown({ env, timing, workloads, impls, unavailable, results, source 
     '',
     markdownTable(tables.matrix, 1),
     '',
+    ...(tables.relaxedMatrix ? [
+      '## The relaxed-SIMD build against the peers',
+      '',
+      'What Chromium, Deno, Bun and workerd load by default (Node 20 with `--experimental-wasm-relaxed-simd`). Median (minimum) ms, and × = peer median / wasm-rnn relaxed median.',
+      '',
+      markdownTable(tables.relaxedMatrix, 1),
+      '',
+    ] : []),
     '## Every cell, with its check',
     '',
     markdownTable(tables.detail, 2),

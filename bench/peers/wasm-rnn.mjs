@@ -11,8 +11,9 @@ let lib = null;
 
 const singleThread = {
   name: 'wasm-rnn',
-  detail: 'WASM SIMD, 1 thread',
+  detail: 'WASM SIMD build (plain f32x4, whatever the runtime also supports), 1 thread',
   version: null,
+  engine: null,
   /** Package root holding dist/ and build/: this checkout, or another (--wasm-rnn DIR), e.g. a
    *  copy taken so that rebuilds in the working tree cannot change the code under test. */
   root: path.resolve(BENCH_DIR, '..'),
@@ -23,17 +24,41 @@ const singleThread = {
     } catch (err) {
       return { ok: false, reason: `${path.join(this.root, 'dist')} not built (run \`npm run build\` at the root): ${err.message}` };
     }
-    await lib.init(); // the default build for this runtime, one thread
+    // The baseline is always the plain SIMD build (the same build in every run, flag or not),
+    // on its own engine; the relaxed-SIMD build is the next implementation.
+    this.engine ??= await lib.createEngine(readFileSync(path.join(this.root, 'build', 'wasm-rnn.wasm')));
     this.version = JSON.parse(readFileSync(path.join(this.root, 'package.json'), 'utf8')).version;
-    const relaxed = lib.hasRelaxedSimd?.();
-    this.detail = relaxed === undefined ? 'WASM SIMD, 1 thread'
-      : relaxed ? 'WASM relaxed-SIMD build, 1 thread'
-        : 'WASM SIMD build (not relaxed SIMD: Node 20 needs --experimental-wasm-relaxed-simd), 1 thread';
     return { ok: true };
   },
 
   setup(w, s) {
-    return w.task === 'train' ? train(w, s, undefined) : infer(w, s, undefined);
+    return w.task === 'train' ? train(w, s, this.engine) : infer(w, s, this.engine);
+  },
+};
+
+/**
+ * The relaxed-SIMD build (f32x4.relaxed_madd: fused multiply-adds), which the default loader picks
+ * wherever the runtime validates it: Chromium, Deno, Bun and workerd by default, Node 20 only with
+ * --experimental-wasm-relaxed-simd (`npm --prefix bench run peers` passes it). The flag changes no
+ * peer: onnxruntime-web 1.30 and TF.js 4.22 ship no relaxed-SIMD build.
+ */
+export const relaxed = {
+  name: 'wasm-rnn relaxed',
+  detail: 'WASM relaxed-SIMD build (fused multiply-add), 1 thread',
+  version: null,
+  engine: null,
+  async load() {
+    const r = await singleThread.load.call(singleThread);
+    if (!r.ok) return r;
+    if (!lib.hasRelaxedSimd()) {
+      return { ok: false, reason: 'this runtime does not validate relaxed SIMD (Node 20: run the bench with `node --experimental-wasm-relaxed-simd`, as `npm --prefix bench run peers` does)' };
+    }
+    this.version = singleThread.version;
+    this.engine ??= await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.relaxed.wasm')));
+    return { ok: true };
+  },
+  setup(w, s) {
+    return w.task === 'train' ? train(w, s, this.engine) : infer(w, s, this.engine);
   },
 };
 
@@ -49,7 +74,7 @@ export const twoThreads = {
     const r = await singleThread.load.call(singleThread);
     if (!r.ok) return r;
     this.version = singleThread.version;
-    this.engine = await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.threads.wasm')), { threads: 2 });
+    this.engine ??= await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.threads.wasm')), { threads: 2 });
     return { ok: true };
   },
   setup(w, s) {
