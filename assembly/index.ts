@@ -16,6 +16,7 @@ export * from './ref/optim';
 export * from './cells/lstm';
 export * from './cells/gru';
 export * from './cells/rnn';
+export * from './cells/split';
 
 /** First byte the host allocator may use (after the module's static data). */
 export function heap_base(): usize {

@@ -2,8 +2,9 @@
 // Outputs must equal one thread's bit for bit; gradients (summed per thread, then together)
 // within float rounding.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GRU, LSTM, Linear, RNN, Tensor, createEngine, type Engine, type Recurrent } from '../src/index.js';
+import { splitTuning } from '../src/nn/recurrent.js';
 import { maxAbsDiff, randomArray } from './helpers/engine.js';
 
 const bytes = (f: string) => readFileSync(new URL(`../build/${f}`, import.meta.url));
@@ -71,6 +72,47 @@ describe('threads', () => {
       expect(two.heap.bytesInUse).toBe(used);
       a.dispose(); b.dispose();
     }
+  });
+
+  describe('small batches split the gate rows of every step instead', () => {
+    // Each thread takes whole 16-unit panels of every gate block and the threads meet at a
+    // barrier after each step (assembly/cells/split.ts). Outputs, states and the saved gates
+    // (so the gradients too) must be one thread's bits. The work threshold is lowered so that
+    // small sizes take this path; the spy checks they did.
+    const saved = splitTuning.minWork;
+    beforeAll(() => { splitTuning.minWork = 0; });
+    afterAll(() => { splitTuning.minWork = saved; });
+    const split = (make: (engine: Engine) => Recurrent, T: number, B: number, expectSplit = true) => {
+      const spy = vi.spyOn(two.pool!, 'run');
+      try {
+        compare(make, T, B);
+        const first = spy.mock.calls.map((c) => c[0]).find((lists) => lists.some((l) => l.some(([n]) => n.endsWith('_seq_forward_split'))));
+        expect(first !== undefined, 'a forward ran split by gate rows').toBe(expectSplit);
+        if (first) expect(first.length).toBe(2);
+      } finally { spy.mockRestore(); }
+    };
+    it('LSTM, B = 1, hidden 32', () => split((engine) => new LSTM({ inputSize: 5, hiddenSize: 32, seed: 4, engine }), 9, 1));
+    it('LSTM, 2 layers, bidirectional, B = 3, hidden 48 (3 panels for 2 threads)', () =>
+      split((engine) => new LSTM({ inputSize: 13, hiddenSize: 48, numLayers: 2, bidirectional: true, seed: 5, engine }), 7, 3));
+    it('LSTM without biases, batchFirst, B = 7, hidden 16 (one panel: stays on one thread)', () =>
+      split((engine) => new LSTM({ inputSize: 3, hiddenSize: 16, bias: false, batchFirst: true, seed: 6, engine }), 5, 7, false));
+    it('GRU, B = 1, hidden 64, T = 1', () => split((engine) => new GRU({ inputSize: 1, hiddenSize: 64, seed: 7, engine }), 1, 1));
+    it('GRU, 3 layers, bidirectional, B = 5, hidden 32', () =>
+      split((engine) => new GRU({ inputSize: 37, hiddenSize: 32, numLayers: 3, bidirectional: true, seed: 8, engine }), 11, 5));
+    it('not with a projection, odd hidden sizes or dropout', () => {
+      split((engine) => new LSTM({ inputSize: 3, hiddenSize: 32, projSize: 5, seed: 9, engine }), 4, 1, false);
+      split((engine) => new GRU({ inputSize: 3, hiddenSize: 37, seed: 9, engine }), 4, 1, false);
+      split((engine) => new LSTM({ inputSize: 3, hiddenSize: 32, numLayers: 2, dropout: 0.3, seed: 9, engine }), 4, 1, false);
+    });
+    it('the given initial state is used', () => {
+      const a = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: one }), b = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: two });
+      const x = new Tensor(randomArray(6 * 2 * 4, 3), [6, 2, 4]);
+      const h0 = new Tensor(randomArray(2 * 32, 4), [1, 2, 32]), c0 = new Tensor(randomArray(2 * 32, 5), [1, 2, 32]);
+      const fa = a.forward(x, { h0, c0 }), fb = b.forward(x, { h0, c0 });
+      expect(Buffer.from(fb.output.data.buffer).equals(Buffer.from(fa.output.data.buffer))).toBe(true);
+      expect(maxAbsDiff(fb.cN!.data, fa.cN!.data)).toBe(0);
+      a.dispose(); b.dispose();
+    });
   });
 
   it('small batches stay on one thread and give the same results', () =>

@@ -3,6 +3,7 @@
 // Key: B batch rows, H hidden units; gate blocks are laid out as in PyTorch, row b of a
 // gate buffer holds [i | f | g | o] (LSTM) or [r | z | n] (GRU), each H wide.
 import { sigmoid4, tanh4, sigmoid1, tanh1 } from './math';
+import { lstm_units_forward, gru_units_forward } from './gate-units';
 
 /**
  * LSTM step, forward (Hochreiter & Schmidhuber 1997, forget gate per Gers et al. 2000):
@@ -12,31 +13,7 @@ import { sigmoid4, tanh4, sigmoid1, tanh1 } from './math';
  */
 export function f32_lstm_step_forward(B: i32, H: i32, gates: usize, cp: usize, ldcp: i32,
                                       c: usize, h: usize, ldh: i32): void {
-  const sh = <usize>H << 2;
-  for (let b = 0; b < B; b++) {
-    const g0 = gates + (<usize>b * 4) * sh, g1 = g0 + sh, g2 = g1 + sh, g3 = g2 + sh;
-    const pcp = cp + ((<usize>b * <usize>ldcp) << 2), pc = c + <usize>b * sh;
-    const ph = h + ((<usize>b * <usize>ldh) << 2);
-    let j = 0;
-    for (; j + 4 <= H; j += 4) {
-      const o = <usize>j << 2;
-      const vi = sigmoid4(v128.load(g0 + o)), vf = sigmoid4(v128.load(g1 + o));
-      const vg = tanh4(v128.load(g2 + o)), vo = sigmoid4(v128.load(g3 + o));
-      v128.store(g0 + o, vi); v128.store(g1 + o, vf); v128.store(g2 + o, vg); v128.store(g3 + o, vo);
-      const vc = f32x4.add(f32x4.mul(vf, v128.load(pcp + o)), f32x4.mul(vi, vg));
-      v128.store(pc + o, vc);
-      v128.store(ph + o, f32x4.mul(vo, tanh4(vc)));
-    }
-    for (; j < H; j++) {
-      const o = <usize>j << 2;
-      const vi = sigmoid1(load<f32>(g0 + o)), vf = sigmoid1(load<f32>(g1 + o));
-      const vg = tanh1(load<f32>(g2 + o)), vo = sigmoid1(load<f32>(g3 + o));
-      store<f32>(g0 + o, vi); store<f32>(g1 + o, vf); store<f32>(g2 + o, vg); store<f32>(g3 + o, vo);
-      const vc = vf * load<f32>(pcp + o) + vi * vg;
-      store<f32>(pc + o, vc);
-      store<f32>(ph + o, vo * tanh1(vc));
-    }
-  }
+  lstm_units_forward(B, H, 0, H, gates, cp, ldcp, c, h, ldh);
 }
 
 /**
@@ -90,32 +67,7 @@ export function f32_lstm_step_backward(B: i32, H: i32, gates: usize, c: usize, c
  */
 export function f32_gru_step_forward(B: i32, H: i32, gates: usize, hg: usize, hp: usize, ldhp: i32,
                                      h: usize, ldh: i32, hn: usize): void {
-  const sh = <usize>H << 2;
-  for (let b = 0; b < B; b++) {
-    const g0 = gates + (<usize>b * 3) * sh, g1 = g0 + sh, g2 = g1 + sh;
-    const q0 = hg + (<usize>b * 3) * sh, q1 = q0 + sh, q2 = q1 + sh;
-    const php = hp + ((<usize>b * <usize>ldhp) << 2), ph = h + ((<usize>b * <usize>ldh) << 2);
-    const phn = hn + <usize>b * sh;
-    let j = 0;
-    for (; j + 4 <= H; j += 4) {
-      const o = <usize>j << 2;
-      const r = sigmoid4(f32x4.add(v128.load(g0 + o), v128.load(q0 + o)));
-      const z = sigmoid4(f32x4.add(v128.load(g1 + o), v128.load(q1 + o)));
-      const vhn = v128.load(q2 + o);
-      const n = tanh4(f32x4.add(v128.load(g2 + o), f32x4.mul(r, vhn)));
-      v128.store(g0 + o, r); v128.store(g1 + o, z); v128.store(g2 + o, n); v128.store(phn + o, vhn);
-      v128.store(ph + o, f32x4.add(n, f32x4.mul(z, f32x4.sub(v128.load(php + o), n))));
-    }
-    for (; j < H; j++) {
-      const o = <usize>j << 2;
-      const r = sigmoid1(load<f32>(g0 + o) + load<f32>(q0 + o));
-      const z = sigmoid1(load<f32>(g1 + o) + load<f32>(q1 + o));
-      const vhn = load<f32>(q2 + o);
-      const n = tanh1(load<f32>(g2 + o) + r * vhn);
-      store<f32>(g0 + o, r); store<f32>(g1 + o, z); store<f32>(g2 + o, n); store<f32>(phn + o, vhn);
-      store<f32>(ph + o, n + z * (load<f32>(php + o) - n));
-    }
-  }
+  gru_units_forward(B, H, 0, H, gates, hg, hp, ldhp, h, ldh, hn);
 }
 
 /**

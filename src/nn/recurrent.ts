@@ -43,6 +43,18 @@ export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
 /** Batches at least this large are split across the engine's threads. */
 const PARALLEL_MIN_BATCH = 8;
 
+/**
+ * When a small batch's forward splits its gate rows across threads: only when a step's recurrent
+ * product (gate rows × hidden × batch) is at least `minWork` multiply-adds, since every step then
+ * ends at a barrier between the threads (measured here: ~1.7 µs per step, against ~5 µs of work
+ * for an LSTM with hidden 128 at batch 1 and ~170 µs at hidden 512). Tests lower it to reach the
+ * split path at small sizes.
+ */
+export const splitTuning = { minWork: 4 * 128 * 128 };
+
+/** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
+interface UnitPart { j0: number; j1: number; n: number; canWait: number }
+
 /** Sequences b0 … b0+B-1 of a batch, with their working memory. */
 interface Slice { b0: number; B: number; fwd: Arena; bwd: Arena; grads: number }
 
@@ -82,6 +94,8 @@ export class Recurrent extends Layer {
   private pending: Pending | null = null;
   private dropRng: Rng;
   private maskScratch = new Float32Array(0);
+  /** Three i32 words (assembly/cells/split.ts) for the threads of a gate-row-split forward; 0 until needed. */
+  private barrier = 0;
   /** Training mode (the default, as in PyTorch): dropout between layers is active. */
   training = true;
 
@@ -179,7 +193,10 @@ export class Recurrent extends Layer {
       }
     }
     this.pack();
-    this.engine.run(slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
+    const parts = slices.length === 1 ? this.unitParts(B, dropped, lengths !== null) : null;
+    this.engine.run(parts
+      ? parts.map((u) => this.forwardCalls(T, slices[0], dropped, false, u))
+      : slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
 
     this.pending = { T, B, unbatched, masked: lengths !== null, dropped, version: this.params.version };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
@@ -197,8 +214,33 @@ export class Recurrent extends Layer {
     return res;
   }
 
-  /** The kernel calls of one forward over one batch slice: every layer and direction in order. */
-  private forwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean): Call[] {
+  /**
+   * Batches too small to split by sequences (B < PARALLEL_MIN_BATCH) on a threaded engine: split
+   * every step's gate rows instead, each thread taking whole 16-unit panels of every gate block
+   * (LSTM and GRU with hiddenSize a multiple of 16, no projection, no lengths, no dropout
+   * between layers) and enough work per step (splitTuning). One part per thread, or null.
+   */
+  private unitParts(B: number, dropped: boolean, masked: boolean): UnitPart[] | null {
+    const { kind, hiddenSize: H, projSize: P } = this.config, pool = this.engine.pool;
+    if (!pool || B >= PARALLEL_MIN_BATCH || kind === 'RNN' || P || masked || dropped || H % 16 !== 0) return null;
+    if ((kind === 'LSTM' ? 4 : 3) * H * H * B < splitTuning.minWork) return null;
+    const panels = H / 16, n = Math.min(pool.size, panels);
+    if (n < 2) return null;
+    if (!this.barrier) { this.barrier = this.engine.alloc(4); this.engine.zero(this.barrier, 4); }
+    const parts: UnitPart[] = [];
+    for (let i = 0, j = 0; i < n; i++) {
+      const w = 16 * (Math.floor(panels / n) + (i < panels % n ? 1 : 0));
+      parts.push({ j0: j, j1: j + w, n, canWait: i === 0 ? Number(pool.callerCanWait) : 1 });
+      j += w;
+    }
+    return parts;
+  }
+
+  /**
+   * The kernel calls of one forward over one batch slice: every layer and direction in order;
+   * with `part`, one thread's share of a forward split by gate rows (see unitParts).
+   */
+  private forwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean, part?: UnitPart): Call[] {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd, pk = this.packed;
     const lens = masked ? a.at('lens') : 0, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
@@ -212,7 +254,16 @@ export class Recurrent extends Layer {
         const pw_ih = pk.at(`weight_ih${sfx}`), pw_hh = pk.at(`weight_hh${sfx}`);
         const b_ih = this.params.addr(`bias_ih${sfx}`), b_hh = this.params.addr(`bias_hh${sfx}`);
         const h0 = a.at('h0') + ld * B * R * 4, hN = a.at('hN') + ld * B * R * 4;
-        if (kind === 'LSTM') {
+        if (part) {
+          const sync = [part.j0, part.j1, this.barrier, part.n, part.canWait];
+          if (kind === 'LSTM') {
+            calls.push(['lstm_seq_forward_split', T, B, inW, H, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh,
+              h0, a.at('c0') + ld * B * H * 4, out, ldo, hN, a.at('cN') + ld * B * H * 4, a.at(`g${ld}`), a.at(`cs${ld}`), ...sync]);
+          } else {
+            calls.push(['gru_seq_forward_split', T, B, inW, H, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN,
+              a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'), ...sync]);
+          }
+        } else if (kind === 'LSTM') {
           calls.push(['lstm_seq_forward', T, B, inW, H, P, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, P ? pk.at(`weight_hr${sfx}`) : 0,
             h0, a.at('c0') + ld * B * H * 4, out, ldo, hN, a.at('cN') + ld * B * H * 4,
             a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0, lens]);
@@ -451,6 +502,8 @@ export class Recurrent extends Layer {
   }
 
   protected release(): void {
+    if (this.barrier) this.engine.release(this.barrier);
+    this.barrier = 0;
     for (const sl of this.slices) releaseSlice(this.engine, sl);
     this.slices = [];
     this.packed.release();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import simdUrl from '../../build/wasm-rnn.wasm?url';
 import threadsUrl from '../../build/wasm-rnn.threads.wasm?url';
 import { GRU, LSTM, Tensor, createEngine, type Engine, type Recurrent } from '../../src/index.js';
+import { splitTuning } from '../../src/nn/recurrent.js';
 
 let one: Engine, two: Engine;
 beforeAll(async () => {
@@ -54,6 +55,25 @@ describe('threads in a cross-origin isolated page', () => {
 
   it('GRU, B = 9: same as one thread', () => {
     expect(compare((engine) => new GRU({ inputSize: 3, hiddenSize: 37, seed: 2, engine }), 6, 9)).toBeLessThan(1e-5);
+  });
+
+  it('batch 1 split by gate rows: the page thread spins at the per-step barrier (it may not block), same bits', () => {
+    const saved = splitTuning.minWork;
+    splitTuning.minWork = 0; // reach the split path at test sizes
+    try {
+      const pool = two.pool!, run = pool.run.bind(pool);
+      let splitRuns = 0;
+      pool.run = (lists) => { if (lists.some((l) => l.some(([n]) => n.endsWith('_seq_forward_split')))) splitRuns++; run(lists); };
+      try {
+        expect(compare((engine) => new LSTM({ inputSize: 5, hiddenSize: 48, numLayers: 2, seed: 3, engine }), 40, 1)).toBeLessThan(1e-5);
+        expect(compare((engine) => new GRU({ inputSize: 3, hiddenSize: 32, bidirectional: true, seed: 4, engine }), 25, 2)).toBeLessThan(1e-5);
+      } finally {
+        pool.run = run;
+      }
+      expect(splitRuns).toBe(2);
+    } finally {
+      splitTuning.minWork = saved;
+    }
   });
 
   it('the default loader picks the threads build for threads > 1', async () => {

@@ -1,0 +1,138 @@
+// One layer's forward with the gate rows of every step split across threads: for batches too
+// small to split by sequences (batch 1 above all), where each step is one matrix-vector
+// product that no single core finishes fast enough. Every thread runs the same call with its
+// own range of hidden units [j0, j1): it computes the input projection and the recurrent
+// product for the gate rows of those units (rows q·H + j of each gate block q), finishes the
+// gate step for them, writes its part of h_t and c_t, and meets the others at a barrier before
+// the next step, which reads all of h_t. Each thread streams only its share of W_hh, so twice
+// the cores also hold twice as much of it in their caches.
+//
+// The outputs and saved gates are the same bits as lstm_seq_forward / gru_seq_forward: every
+// element is computed by the same kernels in the same order, only by another thread.
+// Restrictions (the caller checks them): H and j0, j1 multiples of 16 (the packed panels of
+// W_ih, W_hh hold 16 rows, and a thread's rows of each gate block must be whole panels); no
+// projection (LSTMP), no per-row lengths. Key as in lstm.ts; bar: three i32 words (see
+// split_barrier), zero before the first call and shared by the n threads of the call.
+import { f32_gemm_pk } from '../kernels/gemm-packed';
+import { lstm_units_forward, gru_units_forward } from '../kernels/gate-units';
+import { time_at } from './common';
+
+/** Spins before a thread that may block starts waiting (a step takes microseconds). */
+const SPINS = 20000;
+
+/**
+ * Wait until all n threads have arrived: a counter barrier on three i32 words at bar (arrivals,
+ * generation, threads blocked in atomic.wait). The last to arrive resets the count and bumps
+ * the generation; the others spin on it, and after SPINS a thread that may block (canWait = 0
+ * on a browser's main thread) waits instead. Notify only when someone waits: in V8 it enters
+ * the runtime even with no waiters (measured: ~1.5 µs per step, more than a small step's work).
+ * Single-threaded builds have no atomics and never run with n > 1.
+ */
+function split_barrier(bar: usize, n: i32, canWait: i32): void {
+  if (!ASC_FEATURE_THREADS || n <= 1) return;
+  const gen = atomic.load<i32>(bar, 4);
+  if (atomic.add<i32>(bar, 1) == n - 1) {
+    atomic.store<i32>(bar, 0);
+    atomic.store<i32>(bar, gen + 1, 4);
+    if (atomic.load<i32>(bar, 8)) atomic.notify(bar + 4, n);
+    return;
+  }
+  let spins = 0;
+  while (atomic.load<i32>(bar, 4) == gen) {
+    if (canWait && ++spins > SPINS) {
+      atomic.add<i32>(bar, 1, 8);
+      atomic.wait<i32>(bar + 4, gen, 1000000); // returns at once if the generation moved on
+      atomic.sub<i32>(bar, 1, 8);
+    }
+  }
+}
+
+/** Bytes from the start of a packed matrix (K reductions) to the panel holding row r (r % 16 = 0). */
+// @ts-ignore: decorator
+@inline function panel_at(r: i32, K: i32): usize {
+  return <usize>(r >> 4) * <usize>K << 6;
+}
+
+/** C rows (M, ldc) columns [c0, c0+n) += b1[c0…] (then += b2[c0…] if b2): the bias of some gate rows. */
+function add_bias_cols(M: i32, n: i32, b1: usize, b2: usize, C: usize, ldc: i32): void {
+  for (let i = 0; i < M; i++) {
+    const c = C + ((<usize>i * <usize>ldc) << 2);
+    for (let j = 0; j < n; j += 4) {
+      const o = <usize>j << 2;
+      let v = f32x4.add(v128.load(c + o), v128.load(b1 + o));
+      if (b2) v = f32x4.add(v, v128.load(b2 + o));
+      v128.store(c + o, v);
+    }
+  }
+}
+
+/**
+ * lstm_seq_forward (P = 0, no lengths) for hidden units [j0, j1) of every step; see above.
+ * gates (T,B,4H), cs (T,B,H), out rows (ldo), hN (B,H), cN (B,H): each thread writes its columns.
+ */
+export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32,
+                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
+                                       h0: usize, c0: usize, out: usize, ldo: i32, hN: usize, cN: usize,
+                                       gates: usize, cs: usize, j0: i32, j1: i32,
+                                       bar: usize, n: i32, canWait: i32): void {
+  const G = 4 * H, w = j1 - j0;
+  const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
+  for (let q = 0; q < 4; q++) {
+    const r = q * H + j0, rb = <usize>r << 2;
+    f32_gemm_pk(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), gates + rb, G, 0);
+    if (b_ih) add_bias_cols(T * B, w, b_ih + rb, b_hh ? b_hh + rb : 0, gates + rb, G);
+    else if (b_hh) add_bias_cols(T * B, w, b_hh + rb, 0, gates + rb, G);
+  }
+  let hp = h0, ldhp = H, cp = c0;
+  for (let s = 0; s < T; s++) {
+    const t = <usize>time_at(s, T, reverse);
+    const gt = gates + t * gB, ct = cs + t * cB, ot = out + t * oB;
+    for (let q = 0; q < 4; q++) {
+      const r = q * H + j0;
+      f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), gt + (<usize>r << 2), G, 1);
+    }
+    lstm_units_forward(B, H, j0, j1, gt, cp, H, ct, ot, ldo);
+    split_barrier(bar, n, canWait);
+    hp = ot; ldhp = ldo; cp = ct;
+  }
+  const o = <usize>j0 << 2, bytes = <usize>w << 2;
+  for (let b = 0; b < B; b++) {
+    memory.copy(hN + ((<usize>b * <usize>H) << 2) + o, hp + ((<usize>b * <usize>ldhp) << 2) + o, bytes);
+    memory.copy(cN + ((<usize>b * <usize>H) << 2) + o, cp + ((<usize>b * <usize>H) << 2) + o, bytes);
+  }
+}
+
+/**
+ * gru_seq_forward (no lengths) for hidden units [j0, j1) of every step; see above.
+ * hg (B,3H) is shared scratch: each thread uses its own columns.
+ */
+export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32,
+                                      x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
+                                      h0: usize, out: usize, ldo: i32, hN: usize,
+                                      gates: usize, hn: usize, hg: usize, j0: i32, j1: i32,
+                                      bar: usize, n: i32, canWait: i32): void {
+  const G = 3 * H, w = j1 - j0;
+  const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
+  for (let q = 0; q < 3; q++) {
+    const r = q * H + j0, rb = <usize>r << 2;
+    f32_gemm_pk(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), gates + rb, G, 0);
+    if (b_ih) add_bias_cols(T * B, w, b_ih + rb, 0, gates + rb, G);
+  }
+  let hp = h0, ldhp = H;
+  for (let s = 0; s < T; s++) {
+    const t = <usize>time_at(s, T, reverse);
+    const ot = out + t * oB;
+    for (let q = 0; q < 3; q++) {
+      const r = q * H + j0, rb = <usize>r << 2;
+      f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), hg + rb, G, 0);
+      if (b_hh) add_bias_cols(B, w, b_hh + rb, 0, hg + rb, G);
+    }
+    gru_units_forward(B, H, j0, j1, gates + t * gB, hg, hp, ldhp, ot, ldo, hn + t * hB);
+    split_barrier(bar, n, canWait);
+    hp = ot; ldhp = ldo;
+  }
+  const o = <usize>j0 << 2, bytes = <usize>w << 2;
+  for (let b = 0; b < B; b++) {
+    memory.copy(hN + ((<usize>b * <usize>H) << 2) + o, hp + ((<usize>b * <usize>ldhp) << 2) + o, bytes);
+  }
+}
