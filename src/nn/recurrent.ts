@@ -46,11 +46,12 @@ const PARALLEL_MIN_BATCH = 8;
 /**
  * When a small batch's forward splits its gate rows across threads: only when a step's recurrent
  * product (gate rows × hidden × batch) is at least `minWork` multiply-adds, since every step then
- * ends at a barrier between the threads (measured here: ~1.7 µs per step, against ~5 µs of work
- * for an LSTM with hidden 128 at batch 1 and ~170 µs at hidden 512). Tests lower it to reach the
- * split path at small sizes.
+ * ends at a barrier between the threads and the call wakes a worker. Measured on 2 threads: GRU
+ * hidden 128 at batch 1 (49K) 0.51 → 0.41 ms, LSTM hidden 128 (65K) 0.69 → 0.54 ms, hidden 512
+ * 9.0 → 3.7 ms; a 2-layer LSTM hidden 48 at batch 3 (28K) became slower (0.15 → 0.22 ms).
+ * Tests lower it to reach the split path at small sizes.
  */
-export const splitTuning = { minWork: 4 * 128 * 128 };
+export const splitTuning = { minWork: 40000 };
 
 /** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
 interface UnitPart { j0: number; j1: number; n: number; canWait: number }
