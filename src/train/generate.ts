@@ -1,8 +1,11 @@
 // Sampling from a language model: the prefix goes through once, then one token at a time,
 // carrying the recurrent state (stateful mode) — the prefix is never fed again.
 // The model maps token ids (T, B) to logits (T, B, V): e.g. Embedding → LSTM → Linear.
+// Per token, the recurrent layers advance with step() (one WASM call per layer, nothing
+// allocated or saved for backward: the same kernel as a forward of one step, so the same bits);
+// the other modules run their forward on the one row.
 import { ShapeError } from '../errors.js';
-import type { Sequential } from '../nn/sequential.js';
+import { RecurrentModule, type Sequential } from '../nn/sequential.js';
 import { Rng } from '../random.js';
 import { Tensor } from '../tensor.js';
 
@@ -48,13 +51,26 @@ export function generate(model: Sequential, prefix: ArrayLike<number>, o: Genera
   model.eval();
   try {
     let logits = model.forward(new Tensor(Float32Array.from(prefix), [prefix.length, 1]));
+    // step() needs unidirectional layers (a bidirectional one would need the future).
+    const streamed = model.modules.every((m) => !(m instanceof RecurrentModule) || !m.layer.config.bidirectional);
+    if (streamed) {
+      for (const m of model.modules) if (m instanceof RecurrentModule) m.layer.resetState(1, m.carried);
+    }
+    const ctx = { training: false };
     const out: number[] = [];
     for (let s = 0; s < o.steps; s++) {
       const V = logits.shape[logits.shape.length - 1];
       const last = logits.data.subarray(logits.size - V);
       const tok = sampleLogits(last, o, rng);
       out.push(tok);
-      if (s + 1 < o.steps) logits = model.forward(new Tensor(new Float32Array([tok]), [1, 1]));
+      if (s + 1 === o.steps) break;
+      let x = new Tensor(new Float32Array([tok]), [1, 1]);
+      if (!streamed) { logits = model.forward(x); continue; }
+      for (const m of model.modules) {
+        if (m instanceof RecurrentModule) { const y = m.layer.step(x.data); x = new Tensor(y, [1, 1, y.length]); }
+        else x = m.forward(x, ctx);
+      }
+      logits = x;
     }
     return out;
   } finally {
