@@ -79,9 +79,9 @@ describe('threads', () => {
     // barrier after each step (assembly/cells/split.ts). Outputs, states and the saved gates
     // (so the gradients too) must be one thread's bits. The work threshold is lowered so that
     // small sizes take this path; the spy checks they did.
-    const saved = splitTuning.minWork;
-    beforeAll(() => { splitTuning.minWork = 0; });
-    afterAll(() => { splitTuning.minWork = saved; });
+    const saved = { ...splitTuning };
+    beforeAll(() => { splitTuning.minWork = 0; splitTuning.minStepWork = 0; });
+    afterAll(() => { Object.assign(splitTuning, saved); });
     const split = (make: (engine: Engine) => Recurrent, T: number, B: number, expectSplit = true) => {
       const spy = vi.spyOn(two.pool!, 'run');
       try {
@@ -103,6 +103,26 @@ describe('threads', () => {
       split((engine) => new LSTM({ inputSize: 3, hiddenSize: 32, projSize: 5, seed: 9, engine }), 4, 1, false);
       split((engine) => new GRU({ inputSize: 3, hiddenSize: 37, seed: 9, engine }), 4, 1, false);
       split((engine) => new LSTM({ inputSize: 3, hiddenSize: 32, numLayers: 2, dropout: 0.3, seed: 9, engine }), 4, 1, false);
+    });
+    it('streaming step(): every step split, the same bits as one thread', () => {
+      for (const [Kind, H, B, L] of [[LSTM, 32, 1, 2], [GRU, 48, 3, 1]] as const) {
+        const a = new Kind({ inputSize: 5, hiddenSize: H, numLayers: L, seed: 11, engine: one });
+        const b = new Kind({ inputSize: 5, hiddenSize: H, numLayers: L, seed: 11, engine: two });
+        const h0 = new Tensor(randomArray(L * B * H, 6), [L, B, H]);
+        a.resetState(B, { h0 }); b.resetState(B, { h0 });
+        const spy = vi.spyOn(two.pool!, 'run');
+        try {
+          for (let t = 0; t < 5; t++) {
+            const x = randomArray(B * 5, 20 + t);
+            expect(Buffer.from(b.step(x).buffer).equals(Buffer.from(a.step(x).buffer)), `${Kind.name} step ${t}`).toBe(true);
+          }
+          expect(spy.mock.calls.length).toBe(5);
+          expect(spy.mock.calls[0][0].length).toBe(2);
+        } finally { spy.mockRestore(); }
+        expect(maxAbsDiff(b.state.h.data, a.state.h.data)).toBe(0);
+        if (a.state.c) expect(maxAbsDiff(b.state.c!.data, a.state.c.data)).toBe(0);
+        a.dispose(); b.dispose();
+      }
     });
     it('the given initial state is used', () => {
       const a = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: one }), b = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: two });

@@ -49,9 +49,10 @@ const PARALLEL_MIN_BATCH = 8;
  * ends at a barrier between the threads and the call wakes a worker. Measured on 2 threads: GRU
  * hidden 128 at batch 1 (49K) 0.51 → 0.41 ms, LSTM hidden 128 (65K) 0.69 → 0.54 ms, hidden 512
  * 9.0 → 3.7 ms; a 2-layer LSTM hidden 48 at batch 3 (28K) became slower (0.15 → 0.22 ms).
- * Tests lower it to reach the split path at small sizes.
+ * step() pays a worker's wake-up (~20 µs) on every call, so it splits from `minStepWork`: LSTM
+ * 128→512 200 → 140 µs per step and a 2-layer LSTM 64→256 125 → 85 µs, but 32→128 6.8 → 25 µs. Tests lower both to reach the split paths at small sizes.
  */
-export const splitTuning = { minWork: 40000 };
+export const splitTuning = { minWork: 40000, minStepWork: 250000 };
 
 /** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
 interface UnitPart { j0: number; j1: number; n: number; canWait: number }
@@ -221,10 +222,10 @@ export class Recurrent extends Layer {
    * (LSTM and GRU with hiddenSize a multiple of 16, no projection, no lengths, no dropout
    * between layers) and enough work per step (splitTuning). One part per thread, or null.
    */
-  private unitParts(B: number, dropped: boolean, masked: boolean): UnitPart[] | null {
+  private unitParts(B: number, dropped: boolean, masked: boolean, minWork = splitTuning.minWork): UnitPart[] | null {
     const { kind, hiddenSize: H, projSize: P } = this.config, pool = this.engine.pool;
     if (!pool || B >= PARALLEL_MIN_BATCH || kind === 'RNN' || P || masked || dropped || H % 16 !== 0) return null;
-    if ((kind === 'LSTM' ? 4 : 3) * H * H * B < splitTuning.minWork) return null;
+    if ((kind === 'LSTM' ? 4 : 3) * H * H * B < minWork) return null;
     const panels = H / 16, n = Math.min(pool.size, panels);
     if (n < 2) return null;
     if (!this.barrier) { this.barrier = this.engine.alloc(4); this.engine.zero(this.barrier, 4); }
@@ -436,6 +437,27 @@ export class Recurrent extends Layer {
     const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
     const R = this.outputSize, k = this.engine.kernels, a = this.stepArena, pk = this.packed;
     const relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    // Large layers on a threaded engine: every step split by gate rows, as forward does.
+    const parts = this.unitParts(B, false, false, splitTuning.minStepWork);
+    if (parts) {
+      const e = this.engine, lists: Call[][] = parts.map(() => []);
+      for (let l = 0; l < L; l++) {
+        const sfx = suffix(l, 0), inW = l === 0 ? I : R, xin = l === 0 ? a.at('x') : a.at(`o${l - 1}`);
+        const h = a.at('h') + l * B * R * 4, o = a.at(`o${l}`), g = a.at('g');
+        const pi = pk.at(`weight_ih${sfx}`), ph = pk.at(`weight_hh${sfx}`);
+        const bi = this.params.addr(`bias_ih${sfx}`), bh = this.params.addr(`bias_hh${sfx}`);
+        parts.forEach((u, i) => {
+          // h (and c) are read whole before the step's barrier and rewritten (each thread its own
+          // units) only after it, so state in and state out can share the buffer here too.
+          const sync = [u.j0, u.j1, this.barrier, u.n, u.canWait];
+          lists[i].push(kind === 'LSTM'
+            ? ['lstm_seq_forward_split', 1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, a.at('c') + l * B * H * 4, o, R, h,
+              a.at('c') + l * B * H * 4, g, a.at('cs'), ...sync]
+            : ['gru_seq_forward_split', 1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, g, a.at('hn'), a.at('hg'), ...sync]);
+        });
+      }
+      return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => e.run(lists) };
+    }
     const layers: (() => void)[] = [];
     for (let l = 0; l < L; l++) {
       const sfx = suffix(l, 0), inW = l === 0 ? I : R, xin = l === 0 ? a.at('x') : a.at(`o${l - 1}`);
