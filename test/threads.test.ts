@@ -124,6 +124,20 @@ describe('threads', () => {
         a.dispose(); b.dispose();
       }
     });
+    it('step() after engine.dispose() stopped the workers: back on one thread, same bits', async () => {
+      const three = await createEngine(bytes('wasm-rnn.threads.wasm'), { threads: 2 });
+      const a = new LSTM({ inputSize: 3, hiddenSize: 32, seed: 12, engine: one });
+      const b = new LSTM({ inputSize: 3, hiddenSize: 32, seed: 12, engine: three });
+      a.resetState(1); b.resetState(1);
+      const x = randomArray(3, 30);
+      expect(Buffer.from(b.step(x).buffer).equals(Buffer.from(a.step(x).buffer))).toBe(true);
+      three.dispose();
+      expect(three.threads).toBe(1);
+      expect(Buffer.from(b.step(x).buffer).equals(Buffer.from(a.step(x).buffer))).toBe(true);
+      expect(Buffer.from(b.forward(new Tensor(x, [1, 1, 3])).output.data.buffer)
+        .equals(Buffer.from(a.forward(new Tensor(x, [1, 1, 3])).output.data.buffer))).toBe(true);
+      a.dispose(); b.dispose();
+    });
     it('the given initial state is used', () => {
       const a = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: one }), b = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: two });
       const x = new Tensor(randomArray(6 * 2 * 4, 3), [6, 2, 4]);

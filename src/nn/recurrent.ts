@@ -88,7 +88,7 @@ export class Recurrent extends Layer {
   private packsBackward = false;
   /** Bumped on every repack (the packed addresses may move); step() rebuilds its calls then. */
   private packEpoch = 0;
-  private stepPlan: { x: number; out: number; run: () => void } | null = null;
+  private stepPlan: { x: number; out: number; run: () => void; threads: number } | null = null;
   private stepEpoch = -1;
   /** Streaming (step()) buffers and batch size. */
   private readonly stepArena: Arena;
@@ -421,7 +421,11 @@ export class Recurrent extends Layer {
     for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new NumericError(`${kind}.step: x has a non-finite value (${x[i]}) at ${i}`);
     if (out && out.length !== B * R) throw new ShapeError(`${kind}.step: out has ${out.length} values, expected ${B * R}`);
     this.pack();
-    if (this.stepEpoch !== this.packEpoch) { this.stepPlan = this.buildStep(B); this.stepEpoch = this.packEpoch; }
+    // Rebuilt after a repack, and when the engine's threads changed (a plan split across threads
+    // must not run after engine.dispose() stopped the workers: its barrier would wait forever).
+    if (this.stepEpoch !== this.packEpoch || this.stepPlan!.threads !== e.threads) {
+      this.stepPlan = this.buildStep(B); this.stepEpoch = this.packEpoch;
+    }
     const plan = this.stepPlan!;
     e.write(plan.x, x);
     plan.run();
@@ -433,7 +437,7 @@ export class Recurrent extends Layer {
   }
 
   /** The kernel calls of one streamed step, with every address resolved once. */
-  private buildStep(B: number): { x: number; out: number; run: () => void } {
+  private buildStep(B: number): { x: number; out: number; run: () => void; threads: number } {
     const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
     const R = this.outputSize, k = this.engine.kernels, a = this.stepArena, pk = this.packed;
     const relu = this.config.nonlinearity === 'relu' ? 1 : 0;
@@ -456,7 +460,7 @@ export class Recurrent extends Layer {
             : ['gru_seq_forward_split', 1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, g, a.at('hn'), a.at('hg'), ...sync]);
         });
       }
-      return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => e.run(lists) };
+      return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => e.run(lists), threads: e.threads };
     }
     const layers: (() => void)[] = [];
     for (let l = 0; l < L; l++) {
@@ -475,7 +479,7 @@ export class Recurrent extends Layer {
         layers.push(() => k.rnn_seq_forward(1, B, inW, H, 0, relu, xin, inW, pi, ph, bi, bh, h, o, R, h, g, 0));
       }
     }
-    return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => { for (let l = 0; l < layers.length; l++) layers[l](); } };
+    return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => { for (let l = 0; l < layers.length; l++) layers[l](); }, threads: this.engine.threads };
   }
 
   /**
