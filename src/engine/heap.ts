@@ -1,9 +1,11 @@
 // The host-side allocator over the module's linear memory. Kernels never allocate: every
 // buffer a model uses (parameters, gradients, saved activations, scratch) is a block from here.
-// First fit over an address-ordered free list, 16-byte aligned, neighbours coalesced on free;
+// First fit over an address-ordered free list, 64-byte aligned (a cache line: buffers that
+// threads write side by side never share one; measured ~3% on a batch-1 forward split by gate
+// rows), neighbours coalesced on free;
 // the memory grows in whole pages when no free block fits.
 
-const ALIGN = 16;
+const ALIGN = 64;
 const PAGE = 65536;
 
 interface Block { ptr: number; size: number }

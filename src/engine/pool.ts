@@ -23,7 +23,16 @@ const HEADER = 4;
 
 // The worker's code, as a string so it runs the same from a file, a bundle or a CDN: Node
 // (worker_threads, eval) or a browser (Blob URL).
+/**
+ * How long a thread polls before it blocks in Atomics.wait, both the workers between lists and
+ * the caller waiting for them: calls come back to back (a layer, then the next; the next
+ * training step) and waking a blocked thread costs tens of microseconds. Measured on 2 threads:
+ * a W5 training step 15.2 → 14.2 ms, a batch-1 LSTM forward split by gate rows −7%. The cost:
+ * a worker keeps a core busy for up to this long after each list.
+ */
+const SPIN_MS = 0.5;
 const WORKER = `
+const SPIN_MS = ${SPIN_MS};
 const node = typeof self === 'undefined';
 const port = node ? require('node:worker_threads').parentPort : self;
 const listen = (fn) => node ? port.on('message', fn) : (self.onmessage = (e) => fn(e.data));
@@ -34,6 +43,8 @@ listen(async (m) => {
   port.postMessage('ready');
   let seen = 0;
   for (;;) {
+    const until = performance.now() + SPIN_MS;
+    for (let i = 1; Atomics.load(ctl, s) === seen; i++) if ((i & 1023) === 0 && performance.now() > until) break;
     Atomics.wait(ctl, s, seen);
     const seq = Atomics.load(ctl, s);
     if (seq === seen) continue;
@@ -123,8 +134,9 @@ export class ThreadPool {
     } catch (err) { error = err; }
     for (let w = 1; w < lists.length; w++) {
       const d = (w - 1) * SLOT + 1;
-      for (let v = Atomics.load(ctl, d); v !== seq; v = Atomics.load(ctl, d)) {
-        if (this.canWait) Atomics.wait(ctl, d, v, 1000);
+      const until = performance.now() + SPIN_MS;
+      for (let v = Atomics.load(ctl, d), i = 1; v !== seq; v = Atomics.load(ctl, d), i++) {
+        if (this.canWait && (i & 1023) === 0 && performance.now() > until) Atomics.wait(ctl, d, v, 1000);
       }
       if (ctl[d + 2]) error ??= new Error(`wasm-rnn: a kernel failed on worker ${w}`);
     }

@@ -21,7 +21,7 @@ export class Arena {
     const offsets: [string, number][] = [];
     for (const [name, n] of sizes) {
       offsets.push([name, total]);
-      total += (n + 3) & ~3; // 16-byte aligned regions
+      total += (n + 15) & ~15; // 64-byte aligned regions (cache lines, see heap.ts)
     }
     total = Math.max(total, 4);
     if (total > this.capacity) {

@@ -228,7 +228,8 @@ export class Recurrent extends Layer {
     if ((kind === 'LSTM' ? 4 : 3) * H * H * B < minWork) return null;
     const panels = H / 16, n = Math.min(pool.size, panels);
     if (n < 2) return null;
-    if (!this.barrier) { this.barrier = this.engine.alloc(4); this.engine.zero(this.barrier, 4); }
+    // 16 floats: a 64-byte cache line of its own (the heap aligns to lines), which threads spin on.
+    if (!this.barrier) { this.barrier = this.engine.alloc(16); this.engine.zero(this.barrier, 16); }
     const parts: UnitPart[] = [];
     for (let i = 0, j = 0; i < n; i++) {
       const w = 16 * (Math.floor(panels / n) + (i < panels % n ? 1 : 0));
