@@ -99,13 +99,17 @@ describe('threads', () => {
     it('GRU, B = 1, hidden 64, T = 1', () => split((engine) => new GRU({ inputSize: 1, hiddenSize: 64, seed: 7, engine }), 1, 1));
     it('GRU, 3 layers, bidirectional, B = 5, hidden 32', () =>
       split((engine) => new GRU({ inputSize: 37, hiddenSize: 32, numLayers: 3, bidirectional: true, seed: 8, engine }), 11, 5));
+    it('RNN tanh, 2 layers, bidirectional, B = 2, hidden 32', () =>
+      split((engine) => new RNN({ inputSize: 7, hiddenSize: 32, numLayers: 2, bidirectional: true, seed: 13, engine }), 6, 2));
+    it('RNN relu without biases, B = 1, hidden 48', () =>
+      split((engine) => new RNN({ inputSize: 3, hiddenSize: 48, nonlinearity: 'relu', bias: false, seed: 14, engine }), 9, 1));
     it('not with a projection, odd hidden sizes or dropout', () => {
       split((engine) => new LSTM({ inputSize: 3, hiddenSize: 32, projSize: 5, seed: 9, engine }), 4, 1, false);
       split((engine) => new GRU({ inputSize: 3, hiddenSize: 37, seed: 9, engine }), 4, 1, false);
       split((engine) => new LSTM({ inputSize: 3, hiddenSize: 32, numLayers: 2, dropout: 0.3, seed: 9, engine }), 4, 1, false);
     });
     it('streaming step(): every step split, the same bits as one thread', () => {
-      for (const [Kind, H, B, L] of [[LSTM, 32, 1, 2], [GRU, 48, 3, 1]] as const) {
+      for (const [Kind, H, B, L] of [[LSTM, 32, 1, 2], [GRU, 48, 3, 1], [RNN, 32, 2, 2]] as const) {
         const a = new Kind({ inputSize: 5, hiddenSize: H, numLayers: L, seed: 11, engine: one });
         const b = new Kind({ inputSize: 5, hiddenSize: H, numLayers: L, seed: 11, engine: two });
         const h0 = new Tensor(randomArray(L * B * H, 6), [L, B, H]);

@@ -1,4 +1,4 @@
-// One layer's forward with the gate rows of every step split across threads: for batches too
+// One layer's forward with the gate rows of every step split across threads (LSTM, GRU, Elman): for batches too
 // small to split by sequences (batch 1 above all), where each step is one matrix-vector
 // product that no single core finishes fast enough. Every thread runs the same call with its
 // own range of hidden units [j0, j1): it computes the input projection and the recurrent
@@ -14,7 +14,7 @@
 // projection (LSTMP), no per-row lengths. Key as in lstm.ts; bar: three i32 words (see
 // split_barrier), zero before the first call and shared by the n threads of the call.
 import { f32_gemm_pk } from '../kernels/gemm-packed';
-import { lstm_units_forward, gru_units_forward } from '../kernels/gate-units';
+import { lstm_units_forward, gru_units_forward, rnn_units_forward } from '../kernels/gate-units';
 import { time_at } from './common';
 
 /**
@@ -139,5 +139,29 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
   const o = <usize>j0 << 2, bytes = <usize>w << 2;
   for (let b = 0; b < B; b++) {
     memory.copy(hN + ((<usize>b * <usize>H) << 2) + o, hp + ((<usize>b * <usize>ldhp) << 2) + o, bytes);
+  }
+}
+
+/** rnn_seq_forward (no lengths) for hidden units [j0, j1) of every step; see above. pre (T,B,H). */
+export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
+                                      x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
+                                      h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, j0: i32, j1: i32,
+                                      bar: usize, n: i32, canWait: i32): void {
+  const w = j1 - j0, jb = <usize>j0 << 2;
+  const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
+  f32_gemm_pk(T * B, w, I, x, ldx, pw_ih + panel_at(j0, I), pre + jb, H, 0);
+  if (b_ih) add_bias_cols(T * B, w, b_ih + jb, b_hh ? b_hh + jb : 0, pre + jb, H);
+  else if (b_hh) add_bias_cols(T * B, w, b_hh + jb, 0, pre + jb, H);
+  let hp = h0, ldhp = H;
+  for (let s = 0; s < T; s++) {
+    const t = <usize>time_at(s, T, reverse);
+    const at = pre + t * hB, ot = out + t * oB;
+    f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(j0, H), at + jb, H, 1);
+    rnn_units_forward(B, H, j0, j1, at, ot, ldo, relu);
+    split_barrier(bar, n, canWait);
+    hp = ot; ldhp = ldo;
+  }
+  for (let b = 0; b < B; b++) {
+    memory.copy(hN + ((<usize>b * <usize>H) << 2) + jb, hp + ((<usize>b * <usize>ldhp) << 2) + jb, <usize>w << 2);
   }
 }

@@ -1,5 +1,5 @@
-// The forward gate steps over a range of hidden units: the bodies of f32_lstm_step_forward and
-// f32_gru_step_forward (gates.ts), which call them with the full range, and of the cells that
+// The forward gate steps over a range of hidden units: the bodies of f32_lstm_step_forward,
+// f32_gru_step_forward and f32_rnn_step_forward (gates.ts), which call them with the full range, and of the cells that
 // split one step's gate rows across threads (cells/split.ts), which call them with their own
 // units. One body, so a unit gets the same bits whichever thread computes it. Not exported from
 // the module (assembly/index.ts re-exports gates.ts, not this file).
@@ -69,3 +69,23 @@ export function gru_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usize
   }
 }
 
+
+/** f32_rnn_step_forward for hidden units j0 … j1-1 only (see lstm_units_forward). */
+export function rnn_units_forward(B: i32, H: i32, j0: i32, j1: i32, a: usize, h: usize, ldh: i32, relu: i32): void {
+  const sh = <usize>H << 2;
+  const z = f32x4.splat(0);
+  for (let b = 0; b < B; b++) {
+    const pa = a + <usize>b * sh, ph = h + ((<usize>b * <usize>ldh) << 2);
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      const o = <usize>j << 2;
+      const v = v128.load(pa + o);
+      v128.store(ph + o, relu ? f32x4.pmax(v, z) : tanh4(v));
+    }
+    for (; j < j1; j++) {
+      const o = <usize>j << 2;
+      const v = load<f32>(pa + o);
+      store<f32>(ph + o, relu ? max(v, <f32>0) : tanh1(v));
+    }
+  }
+}

@@ -3,7 +3,7 @@
 // Key: B batch rows, H hidden units; gate blocks are laid out as in PyTorch, row b of a
 // gate buffer holds [i | f | g | o] (LSTM) or [r | z | n] (GRU), each H wide.
 import { sigmoid4, tanh4, sigmoid1, tanh1 } from './math';
-import { lstm_units_forward, gru_units_forward } from './gate-units';
+import { lstm_units_forward, gru_units_forward, rnn_units_forward } from './gate-units';
 
 /**
  * LSTM step, forward (Hochreiter & Schmidhuber 1997, forget gate per Gers et al. 2000):
@@ -112,22 +112,7 @@ export function f32_gru_step_backward(B: i32, H: i32, gates: usize, hn: usize, h
 
 /** Elman step, forward: h = act(a) for B rows; a (B,H) pre-activations, h rows out (ldh). */
 export function f32_rnn_step_forward(B: i32, H: i32, a: usize, h: usize, ldh: i32, relu: i32): void {
-  const sh = <usize>H << 2;
-  const z = f32x4.splat(0);
-  for (let b = 0; b < B; b++) {
-    const pa = a + <usize>b * sh, ph = h + ((<usize>b * <usize>ldh) << 2);
-    let j = 0;
-    for (; j + 4 <= H; j += 4) {
-      const o = <usize>j << 2;
-      const v = v128.load(pa + o);
-      v128.store(ph + o, relu ? f32x4.pmax(v, z) : tanh4(v));
-    }
-    for (; j < H; j++) {
-      const o = <usize>j << 2;
-      const v = load<f32>(pa + o);
-      store<f32>(ph + o, relu ? max(v, <f32>0) : tanh1(v));
-    }
-  }
+  rnn_units_forward(B, H, 0, H, a, h, ldh, relu);
 }
 
 /** Elman step, backward: da = dh ⊙ act'(·) from the saved output h: 1 - h² (tanh), [h > 0] (relu). */

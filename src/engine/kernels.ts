@@ -87,6 +87,10 @@ export interface Kernels {
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
     out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr, j0: number, j1: number,
     bar: Ptr, n: number, canWait: number): void;
+  rnn_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number, relu: number,
+    x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
+    out: Ptr, ldo: number, hN: Ptr, pre: Ptr, j0: number, j1: number,
+    bar: Ptr, n: number, canWait: number): void;
 }
 
 /** Scalar twins exported beside each SIMD kernel (suffix `_ref`), for tests. */
@@ -104,5 +108,5 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'f32_softmax_xent', 'f32_mse', 'f32_bce_logits',
   'f32_vtanh_backward', 'f32_vsigmoid_backward', 'f32_vrelu_backward', 'f32_gather_rows', 'f32_scatter_add_rows',
   'lstm_seq_forward', 'lstm_seq_backward', 'gru_seq_forward', 'gru_seq_backward',
-  'rnn_seq_forward', 'rnn_seq_backward', 'lstm_seq_forward_split', 'gru_seq_forward_split',
+  'rnn_seq_forward', 'rnn_seq_backward', 'lstm_seq_forward_split', 'gru_seq_forward_split', 'rnn_seq_forward_split',
 ];

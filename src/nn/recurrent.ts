@@ -219,13 +219,13 @@ export class Recurrent extends Layer {
   /**
    * Batches too small to split by sequences (B < PARALLEL_MIN_BATCH) on a threaded engine: split
    * every step's gate rows instead, each thread taking whole 16-unit panels of every gate block
-   * (LSTM and GRU with hiddenSize a multiple of 16, no projection, no lengths, no dropout
+   * (hiddenSize a multiple of 16, no projection, no lengths, no dropout
    * between layers) and enough work per step (splitTuning). One part per thread, or null.
    */
   private unitParts(B: number, dropped: boolean, masked: boolean, minWork = splitTuning.minWork): UnitPart[] | null {
     const { kind, hiddenSize: H, projSize: P } = this.config, pool = this.engine.pool;
-    if (!pool || B >= PARALLEL_MIN_BATCH || kind === 'RNN' || P || masked || dropped || H % 16 !== 0) return null;
-    if ((kind === 'LSTM' ? 4 : 3) * H * H * B < minWork) return null;
+    if (!pool || B >= PARALLEL_MIN_BATCH || P || masked || dropped || H % 16 !== 0) return null;
+    if (GATES[kind] * H * H * B < minWork) return null;
     const panels = H / 16, n = Math.min(pool.size, panels);
     if (n < 2) return null;
     // 16 floats: a 64-byte cache line of its own (the heap aligns to lines), which threads spin on.
@@ -262,9 +262,12 @@ export class Recurrent extends Layer {
           if (kind === 'LSTM') {
             calls.push(['lstm_seq_forward_split', T, B, inW, H, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh,
               h0, a.at('c0') + ld * B * H * 4, out, ldo, hN, a.at('cN') + ld * B * H * 4, a.at(`g${ld}`), a.at(`cs${ld}`), ...sync]);
-          } else {
+          } else if (kind === 'GRU') {
             calls.push(['gru_seq_forward_split', T, B, inW, H, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN,
               a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'), ...sync]);
+          } else {
+            calls.push(['rnn_seq_forward_split', T, B, inW, H, d, relu, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN,
+              a.at('pre'), ...sync]);
           }
         } else if (kind === 'LSTM') {
           calls.push(['lstm_seq_forward', T, B, inW, H, P, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, P ? pk.at(`weight_hr${sfx}`) : 0,
@@ -458,7 +461,9 @@ export class Recurrent extends Layer {
           lists[i].push(kind === 'LSTM'
             ? ['lstm_seq_forward_split', 1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, a.at('c') + l * B * H * 4, o, R, h,
               a.at('c') + l * B * H * 4, g, a.at('cs'), ...sync]
-            : ['gru_seq_forward_split', 1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, g, a.at('hn'), a.at('hg'), ...sync]);
+            : kind === 'GRU'
+              ? ['gru_seq_forward_split', 1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, g, a.at('hn'), a.at('hg'), ...sync]
+              : ['rnn_seq_forward_split', 1, B, inW, H, 0, relu, xin, inW, pi, ph, bi, bh, h, o, R, h, g, ...sync]);
         });
       }
       return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => e.run(lists), threads: e.threads };
