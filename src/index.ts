@@ -1,5 +1,5 @@
 // wasm-rnn: recurrent networks on WebAssembly SIMD, shaped like torch.nn.
-export { init, createEngine, getEngine, hasSimd, hasRelaxedSimd, defaultBuild, Engine, type WasmSource, type EngineOptions } from './engine/engine.js';
+export { init, createEngine, getEngine, hasSimd, hasRelaxedSimd, defaultBuild, defaultThreadsBuild, Engine, type WasmSource, type EngineOptions } from './engine/engine.js';
 export { Tensor, type TensorLike, type NestedArray } from './tensor.js';
 export {
   Recurrent, LSTM, GRU, RNN,

@@ -5,13 +5,16 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GRU, LSTM, Linear, RNN, Tensor, createEngine, type Engine, type Recurrent } from '../src/index.js';
 import { splitTuning } from '../src/nn/recurrent.js';
-import { maxAbsDiff, randomArray } from './helpers/engine.js';
+import { BUILD, maxAbsDiff, randomArray } from './helpers/engine.js';
 
 const bytes = (f: string) => readFileSync(new URL(`../build/${f}`, import.meta.url));
+// One thread and its threads build: plain SIMD, or with WASM_RNN_BUILD=relaxed the relaxed pair.
+const [ONE, TWO] = BUILD === 'wasm-rnn.relaxed.wasm'
+  ? ['wasm-rnn.relaxed.wasm', 'wasm-rnn.threads-relaxed.wasm'] : ['wasm-rnn.wasm', 'wasm-rnn.threads.wasm'];
 let one: Engine, two: Engine;
 beforeAll(async () => {
-  one = await createEngine(bytes('wasm-rnn.wasm'));
-  two = await createEngine(bytes('wasm-rnn.threads.wasm'), { threads: 2 });
+  one = await createEngine(bytes(ONE));
+  two = await createEngine(bytes(TWO), { threads: 2 });
 });
 afterAll(() => two?.dispose());
 
@@ -129,7 +132,7 @@ describe('threads', () => {
       }
     });
     it('step() after engine.dispose() stopped the workers: back on one thread, same bits', async () => {
-      const three = await createEngine(bytes('wasm-rnn.threads.wasm'), { threads: 2 });
+      const three = await createEngine(bytes(TWO), { threads: 2 });
       const a = new LSTM({ inputSize: 3, hiddenSize: 32, seed: 12, engine: one });
       const b = new LSTM({ inputSize: 3, hiddenSize: 32, seed: 12, engine: three });
       a.resetState(1); b.resetState(1);

@@ -42,6 +42,12 @@ export function defaultBuild(): URL {
   return new URL(`../../build/${name}`, import.meta.url);
 }
 
+/** The same pick among the threads builds (shared memory), for engines with threads > 1. */
+export function defaultThreadsBuild(): URL {
+  const name = hasRelaxedSimd() ? 'wasm-rnn.threads-relaxed.wasm' : 'wasm-rnn.threads.wasm';
+  return new URL(`../../build/${name}`, import.meta.url);
+}
+
 export class Engine {
   readonly kernels: Kernels & RefKernels;
   readonly heap: Heap;
@@ -135,7 +141,8 @@ export interface EngineOptions {
   /**
    * Threads for the recurrent layers (default 1). With more, batches of at least 8 sequences are
    * split across Web Workers / worker_threads sharing one memory; this needs the threads build
-   * (`build/wasm-rnn.threads.wasm`, the default for threads > 1) and SharedArrayBuffer, which
+   * (`build/wasm-rnn.threads.wasm`, or `wasm-rnn.threads-relaxed.wasm` where relaxed SIMD validates:
+   * the default for threads > 1) and SharedArrayBuffer, which
    * browsers only give cross-origin-isolated pages (COOP: same-origin, COEP: require-corp).
    */
   threads?: number;
@@ -155,7 +162,7 @@ export async function createEngine(source?: WasmSource, opts: EngineOptions = {}
     throw new StateError('wasm-rnn: threads need SharedArrayBuffer (in a browser: serve the page cross-origin isolated, ' +
       'with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)');
   }
-  const module = await compile(source ?? (threads > 1 ? new URL('../../build/wasm-rnn.threads.wasm', import.meta.url) : defaultBuild()));
+  const module = await compile(source ?? (threads > 1 ? defaultThreadsBuild() : defaultBuild()));
   const memory = threads > 1
     ? new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
     : new WebAssembly.Memory({ initial: 1 });
@@ -164,7 +171,7 @@ export async function createEngine(source?: WasmSource, opts: EngineOptions = {}
     instance = await WebAssembly.instantiate(module, { env: { memory } });
   } catch (err) {
     throw new StateError(`wasm-rnn: the module does not fit a ${threads > 1 ? 'shared' : 'non-shared'} memory ` +
-      `(${(err as Error).message}); use build/wasm-rnn.threads.wasm with threads > 1, another build otherwise`);
+      `(${(err as Error).message}); use build/wasm-rnn.threads.wasm (or .threads-relaxed.wasm) with threads > 1, another build otherwise`);
   }
   const engine = new Engine(instance, memory);
   if (threads > 1) {

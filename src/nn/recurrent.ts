@@ -57,6 +57,12 @@ export const splitTuning = { minWork: 40000, minStepWork: 250000 };
 /** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
 interface UnitPart { j0: number; j1: number; n: number; canWait: number }
 
+/** The buffers of one layer and direction in a forward (byte addresses; 0 where unused). */
+interface LayerBuffers {
+  xin: number; out: number; ldo: number; h0: number; hN: number; c0: number; cN: number;
+  g: number; cs: number; hp: number; hn: number; hg: number; pre: number; lens: number;
+}
+
 /** Sequences b0 … b0+B-1 of a batch, with their working memory. */
 interface Slice { b0: number; B: number; fwd: Arena; bwd: Arena; grads: number }
 
@@ -245,40 +251,21 @@ export class Recurrent extends Layer {
    */
   private forwardCalls(T: number, sl: Slice, dropped: boolean, masked: boolean, part?: UnitPart): Call[] {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
-    const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd, pk = this.packed;
-    const lens = masked ? a.at('lens') : 0, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd;
+    const lens = masked ? a.at('lens') : 0;
     const calls: Call[] = [];
     for (let l = 0; l < L; l++) {
       if (dropped && l > 0) calls.push(['f32_vmul', T * B * D * R, a.at(`out${l - 1}`), a.at(`dm${l - 1}`), a.at(`xd${l - 1}`)]);
       const xin = layerInput(a, l, dropped), inW = l === 0 ? I : D * R;
       for (let d = 0; d < D; d++) {
-        const sfx = suffix(l, d), ld = l * D + d;
-        const out = a.at(`out${l}`) + d * R * 4, ldo = D * R;
-        const pw_ih = pk.at(`weight_ih${sfx}`), pw_hh = pk.at(`weight_hh${sfx}`);
-        const b_ih = this.params.addr(`bias_ih${sfx}`), b_hh = this.params.addr(`bias_hh${sfx}`);
-        const h0 = a.at('h0') + ld * B * R * 4, hN = a.at('hN') + ld * B * R * 4;
-        if (part) {
-          const sync = [part.j0, part.j1, this.barrier, part.n, part.canWait];
-          if (kind === 'LSTM') {
-            calls.push(['lstm_seq_forward_split', T, B, inW, H, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh,
-              h0, a.at('c0') + ld * B * H * 4, out, ldo, hN, a.at('cN') + ld * B * H * 4, a.at(`g${ld}`), a.at(`cs${ld}`), ...sync]);
-          } else if (kind === 'GRU') {
-            calls.push(['gru_seq_forward_split', T, B, inW, H, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN,
-              a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'), ...sync]);
-          } else {
-            calls.push(['rnn_seq_forward_split', T, B, inW, H, d, relu, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN,
-              a.at('pre'), ...sync]);
-          }
-        } else if (kind === 'LSTM') {
-          calls.push(['lstm_seq_forward', T, B, inW, H, P, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, P ? pk.at(`weight_hr${sfx}`) : 0,
-            h0, a.at('c0') + ld * B * H * 4, out, ldo, hN, a.at('cN') + ld * B * H * 4,
-            a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0, lens]);
-        } else if (kind === 'GRU') {
-          calls.push(['gru_seq_forward', T, B, inW, H, d, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN,
-            a.at(`g${ld}`), a.at(`hn${ld}`), a.at('hg'), lens]);
-        } else {
-          calls.push(['rnn_seq_forward', T, B, inW, H, d, relu, xin, inW, pw_ih, pw_hh, b_ih, b_hh, h0, out, ldo, hN, a.at('pre'), lens]);
-        }
+        const ld = l * D + d;
+        calls.push(this.layerCall(T, B, l, d, inW, part, {
+          xin, out: a.at(`out${l}`) + d * R * 4, ldo: D * R,
+          h0: a.at('h0') + ld * B * R * 4, hN: a.at('hN') + ld * B * R * 4,
+          c0: kind === 'LSTM' ? a.at('c0') + ld * B * H * 4 : 0, cN: kind === 'LSTM' ? a.at('cN') + ld * B * H * 4 : 0,
+          g: kind === 'RNN' ? 0 : a.at(`g${ld}`), cs: kind === 'LSTM' ? a.at(`cs${ld}`) : 0, hp: P ? a.at(`hp${ld}`) : 0,
+          hn: kind === 'GRU' ? a.at(`hn${ld}`) : 0, hg: kind === 'GRU' ? a.at('hg') : 0, pre: kind === 'RNN' ? a.at('pre') : 0, lens,
+        }));
       }
     }
     return calls;
@@ -440,52 +427,51 @@ export class Recurrent extends Layer {
     return res;
   }
 
+  /**
+   * The kernel call running layer l, direction d over (T, B) with the buffers `b` (addresses; 0
+   * for what this kind does not use): the whole layer, or with `part` one thread's hidden units
+   * of a forward split by gate rows (no projection, no lengths there).
+   */
+  private layerCall(T: number, B: number, l: number, d: number, inW: number, part: UnitPart | undefined, b: LayerBuffers): Call {
+    const { kind, hiddenSize: H, projSize: P } = this.config, pk = this.packed, sfx = suffix(l, d);
+    const pw = [pk.at(`weight_ih${sfx}`), pk.at(`weight_hh${sfx}`), this.params.addr(`bias_ih${sfx}`), this.params.addr(`bias_hh${sfx}`)];
+    const relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    if (part) {
+      const sync = [part.j0, part.j1, this.barrier, part.n, part.canWait];
+      if (kind === 'LSTM') return ['lstm_seq_forward_split', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.c0, b.out, b.ldo, b.hN, b.cN, b.g, b.cs, ...sync];
+      if (kind === 'GRU') return ['gru_seq_forward_split', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.g, b.hn, b.hg, ...sync];
+      return ['rnn_seq_forward_split', T, B, inW, H, d, relu, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.pre, ...sync];
+    }
+    if (kind === 'LSTM') {
+      return ['lstm_seq_forward', T, B, inW, H, P, d, b.xin, inW, ...pw, P ? pk.at(`weight_hr${sfx}`) : 0,
+        b.h0, b.c0, b.out, b.ldo, b.hN, b.cN, b.g, b.cs, b.hp, b.lens];
+    }
+    if (kind === 'GRU') return ['gru_seq_forward', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.g, b.hn, b.hg, b.lens];
+    return ['rnn_seq_forward', T, B, inW, H, d, relu, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.pre, b.lens];
+  }
+
   /** The kernel calls of one streamed step, with every address resolved once. */
   private buildStep(B: number): { x: number; out: number; run: () => void; threads: number } {
     const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
-    const R = this.outputSize, k = this.engine.kernels, a = this.stepArena, pk = this.packed;
-    const relu = this.config.nonlinearity === 'relu' ? 1 : 0;
+    const R = this.outputSize, a = this.stepArena, e = this.engine;
     // Large layers on a threaded engine: every step split by gate rows, as forward does.
     const parts = this.unitParts(B, false, false, splitTuning.minStepWork);
-    if (parts) {
-      const e = this.engine, lists: Call[][] = parts.map(() => []);
-      for (let l = 0; l < L; l++) {
-        const sfx = suffix(l, 0), inW = l === 0 ? I : R, xin = l === 0 ? a.at('x') : a.at(`o${l - 1}`);
-        const h = a.at('h') + l * B * R * 4, o = a.at(`o${l}`), g = a.at('g');
-        const pi = pk.at(`weight_ih${sfx}`), ph = pk.at(`weight_hh${sfx}`);
-        const bi = this.params.addr(`bias_ih${sfx}`), bh = this.params.addr(`bias_hh${sfx}`);
-        parts.forEach((u, i) => {
-          // h (and c) are read whole before the step's barrier and rewritten (each thread its own
-          // units) only after it, so state in and state out can share the buffer here too.
-          const sync = [u.j0, u.j1, this.barrier, u.n, u.canWait];
-          lists[i].push(kind === 'LSTM'
-            ? ['lstm_seq_forward_split', 1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, a.at('c') + l * B * H * 4, o, R, h,
-              a.at('c') + l * B * H * 4, g, a.at('cs'), ...sync]
-            : kind === 'GRU'
-              ? ['gru_seq_forward_split', 1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, g, a.at('hn'), a.at('hg'), ...sync]
-              : ['rnn_seq_forward_split', 1, B, inW, H, 0, relu, xin, inW, pi, ph, bi, bh, h, o, R, h, g, ...sync]);
-        });
-      }
-      return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => e.run(lists), threads: e.threads };
-    }
-    const layers: (() => void)[] = [];
+    const lists: Call[][] = (parts ?? [undefined]).map(() => []);
     for (let l = 0; l < L; l++) {
-      const sfx = suffix(l, 0), inW = l === 0 ? I : R, xin = l === 0 ? a.at('x') : a.at(`o${l - 1}`);
-      const h = a.at('h') + l * B * R * 4, o = a.at(`o${l}`);
-      const pi = pk.at(`weight_ih${sfx}`), ph = pk.at(`weight_hh${sfx}`);
-      const bi = this.params.addr(`bias_ih${sfx}`), bh = this.params.addr(`bias_hh${sfx}`);
-      const g = a.at('g'), cs = a.at('cs'), hp = P ? a.at('hp') : 0, hn = a.at('hn'), hg = a.at('hg');
-      // h0 and hN (c0 and cN) are the same buffer: the kernels read the state before they write it.
-      if (kind === 'LSTM') {
-        const c = a.at('c') + l * B * H * 4, phr = P ? pk.at(`weight_hr${sfx}`) : 0;
-        layers.push(() => k.lstm_seq_forward(1, B, inW, H, P, 0, xin, inW, pi, ph, bi, bh, phr, h, c, o, R, h, c, g, cs, hp, 0));
-      } else if (kind === 'GRU') {
-        layers.push(() => k.gru_seq_forward(1, B, inW, H, 0, xin, inW, pi, ph, bi, bh, h, o, R, h, g, hn, hg, 0));
-      } else {
-        layers.push(() => k.rnn_seq_forward(1, B, inW, H, 0, relu, xin, inW, pi, ph, bi, bh, h, o, R, h, g, 0));
-      }
+      // T = 1. h0 and hN (c0 and cN) are the same buffer: the kernels read the state before they
+      // write it (a split step reads it whole before the barrier and rewrites its units after).
+      const h = a.at('h') + l * B * R * 4, c = kind === 'LSTM' ? a.at('c') + l * B * H * 4 : 0, g = a.at('g');
+      const b: LayerBuffers = {
+        xin: l === 0 ? a.at('x') : a.at(`o${l - 1}`), out: a.at(`o${l}`), ldo: R, h0: h, hN: h, c0: c, cN: c,
+        g, cs: a.at('cs'), hp: P ? a.at('hp') : 0, hn: a.at('hn'), hg: a.at('hg'), pre: g, lens: 0,
+      };
+      (parts ?? [undefined]).forEach((u, i) => lists[i].push(this.layerCall(1, B, l, 0, l === 0 ? I : R, u, b)));
     }
-    return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => { for (let l = 0; l < layers.length; l++) layers[l](); }, threads: this.engine.threads };
+    if (parts) return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => e.run(lists), threads: e.threads };
+    // One thread: each call bound once, so a step is L plain function calls.
+    const k = e.kernels as unknown as Record<string, (...args: number[]) => void>;
+    const layers = lists[0].map(([name, ...args]) => { const f = k[name]; return () => f(...args); });
+    return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => { for (let l = 0; l < layers.length; l++) layers[l](); }, threads: e.threads };
   }
 
   /**

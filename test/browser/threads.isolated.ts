@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import simdUrl from '../../build/wasm-rnn.wasm?url';
 import threadsUrl from '../../build/wasm-rnn.threads.wasm?url';
+import relaxedUrl from '../../build/wasm-rnn.relaxed.wasm?url';
+import threadsRelaxedUrl from '../../build/wasm-rnn.threads-relaxed.wasm?url';
 import { GRU, LSTM, Tensor, createEngine, type Engine, type Recurrent } from '../../src/index.js';
 import { splitTuning } from '../../src/nn/recurrent.js';
 
@@ -73,6 +75,20 @@ describe('threads in a cross-origin isolated page', () => {
       expect(splitRuns).toBe(2);
     } finally {
       splitTuning.minWork = saved;
+    }
+  });
+
+  it('the relaxed threads build (what the default loader picks here) matches the relaxed build', async () => {
+    const r1 = await createEngine(fetch(relaxedUrl)), r2 = await createEngine(fetch(threadsRelaxedUrl), { threads: 2 });
+    try {
+      const make = (engine: Engine) => new LSTM({ inputSize: 5, hiddenSize: 13, numLayers: 2, seed: 5, engine });
+      const a = make(r1), b = make(r2);
+      b.loadStateDict(a.stateDict());
+      const x = new Tensor(data(6 * 16 * 5, 7), [6, 16, 5]);
+      expect(same(b.forward(x).output.data, a.forward(x).output.data), 'output bit for bit').toBe(true);
+      a.dispose(); b.dispose();
+    } finally {
+      r2.dispose();
     }
   });
 
