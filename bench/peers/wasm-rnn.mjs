@@ -64,7 +64,7 @@ export const relaxed = {
 
 export default singleThread;
 
-/** The opt-in threaded mode: the threads build on a shared memory, 2 threads (batches ≥ 8 split). */
+/** The opt-in threaded mode: the threads build on a shared memory, 2 threads (batches ≥ 8 split by sequences, smaller ones by gate rows). */
 export const twoThreads = {
   name: 'wasm-rnn 2 threads',
   detail: 'WASM SIMD threads build, 2 threads (worker_threads on one shared memory)',
@@ -75,6 +75,24 @@ export const twoThreads = {
     if (!r.ok) return r;
     this.version = singleThread.version;
     this.engine ??= await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.threads.wasm')), { threads: 2 });
+    return { ok: true };
+  },
+  setup(w, s) {
+    return w.task === 'train' ? train(w, s, this.engine) : infer(w, s, this.engine);
+  },
+};
+
+/** The same with the relaxed-SIMD threads build (what createEngine picks where relaxed SIMD validates). */
+export const twoThreadsRelaxed = {
+  name: 'wasm-rnn relaxed 2 threads',
+  detail: 'WASM relaxed-SIMD threads build, 2 threads (worker_threads on one shared memory)',
+  version: null,
+  engine: null,
+  async load() {
+    const r = await relaxed.load.call(relaxed);
+    if (!r.ok) return r;
+    this.version = singleThread.version;
+    this.engine ??= await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.threads-relaxed.wasm')), { threads: 2 });
     return { ok: true };
   },
   setup(w, s) {
