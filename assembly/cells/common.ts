@@ -3,36 +3,16 @@
 // Key: T time, B batch, I input width, G gate rows (4H LSTM, 3H GRU, H RNN), R recurrent
 // width (H, or P with a projection). Pointers are byte addresses, strides count f32.
 import { f32_gemm_nn } from '../kernels/gemm';
-import { f32_gemm_pk } from '../kernels/gemm-packed';
-import { f32_add_bias, f32_colsum } from '../kernels/elementwise';
+import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
+import { f32_colsum } from '../kernels/elementwise';
 
 /**
- * gates (T·B, G) = X (T·B, I) · W_ihᵀ (+ b_ih) (+ b_hh); pw_ih is W_ih packed by f32_pack_w;
- * a bias pointer of 0 means none.
+ * gates (T·B, G) = X (T·B, I) · W_ihᵀ (+ b_ih) (+ b_hh), the biases added as the GEMM stores;
+ * pw_ih is W_ih packed by f32_pack_w; a bias pointer of 0 means none.
  */
 export function input_projection(TB: i32, I: i32, G: i32, x: usize, ldx: i32, pw_ih: usize,
                                  b_ih: usize, b_hh: usize, gates: usize): void {
-  f32_gemm_pk(TB, G, I, x, ldx, pw_ih, gates, G, 0);
-  if (b_ih && b_hh) add_two_biases(TB, G, b_ih, b_hh, gates);
-  else if (b_ih) f32_add_bias(TB, G, b_ih, gates, G);
-  else if (b_hh) f32_add_bias(TB, G, b_hh, gates, G);
-}
-
-/** C (M×N, packed rows) += b1 then += b2 on every row, in one pass (the same sums as two passes). */
-function add_two_biases(M: i32, N: i32, b1: usize, b2: usize, C: usize): void {
-  const N4 = N & ~3;
-  let c = C;
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N4; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(c + o, f32x4.add(f32x4.add(v128.load(c + o), v128.load(b1 + o)), v128.load(b2 + o)));
-    }
-    for (let j = N4; j < N; j++) {
-      const o = <usize>j << 2;
-      store<f32>(c + o, (load<f32>(c + o) + load<f32>(b1 + o)) + load<f32>(b2 + o));
-    }
-    c += <usize>N << 2;
-  }
+  gemm_pk_bias(TB, G, I, x, ldx, pw_ih, gates, G, 0, b_ih, b_hh);
 }
 
 /** Time index of sequence step s: forward runs t = 0…T-1, reverse runs t = T-1…0. */

@@ -1,8 +1,8 @@
 // GRU over a whole sequence, one layer and one direction per call (Cho et al. 2014, in
 // PyTorch's nn.GRU form: gates r, z, n and n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))).
 // Key: T time, B batch, I input, H hidden.
-import { f32_gemm_pk } from '../kernels/gemm-packed';
-import { f32_add_bias, f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
+import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
+import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_gru_step_forward, f32_gru_step_backward } from '../kernels/gates';
 import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
@@ -23,8 +23,7 @@ export function gru_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
   for (let s = 0; s < T; s++) {
     const t = <usize>time_at(s, T, reverse);
     const ot = out + t * oB;
-    f32_gemm_pk(B, G, H, hp, ldhp, pw_hh, hg, G, 0);
-    if (b_hh) f32_add_bias(B, G, b_hh, hg, G);
+    gemm_pk_bias(B, G, H, hp, ldhp, pw_hh, hg, G, 0, b_hh, 0);
     f32_gru_step_forward(B, H, gates + t * gB, hg, hp, ldhp, ot, ldo, hn + t * hB);
     if (any_padded(B, lens, <i32>t)) copy_padded_rows(B, H, lens, <i32>t, hp, ldhp, ot, ldo);
     hp = ot; ldhp = ldo;

@@ -13,7 +13,7 @@
 // W_ih, W_hh hold 16 rows, and a thread's rows of each gate block must be whole panels); no
 // projection (LSTMP), no per-row lengths. Key as in lstm.ts; bar: three i32 words (see
 // split_barrier), zero before the first call and shared by the n threads of the call.
-import { f32_gemm_pk } from '../kernels/gemm-packed';
+import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
 import { lstm_units_forward, gru_units_forward, rnn_units_forward } from '../kernels/gate-units';
 import { time_at } from './common';
 
@@ -58,19 +58,6 @@ function split_barrier(bar: usize, n: i32, canWait: i32): void {
   return <usize>(r >> 4) * <usize>K << 6;
 }
 
-/** C rows (M, ldc) columns [c0, c0+n) += b1[c0…] (then += b2[c0…] if b2): the bias of some gate rows. */
-function add_bias_cols(M: i32, n: i32, b1: usize, b2: usize, C: usize, ldc: i32): void {
-  for (let i = 0; i < M; i++) {
-    const c = C + ((<usize>i * <usize>ldc) << 2);
-    for (let j = 0; j < n; j += 4) {
-      const o = <usize>j << 2;
-      let v = f32x4.add(v128.load(c + o), v128.load(b1 + o));
-      if (b2) v = f32x4.add(v, v128.load(b2 + o));
-      v128.store(c + o, v);
-    }
-  }
-}
-
 /**
  * lstm_seq_forward (P = 0, no lengths) for hidden units [j0, j1) of every step; see above.
  * gates (T,B,4H), cs (T,B,H), out rows (ldo), hN (B,H), cN (B,H): each thread writes its columns.
@@ -84,9 +71,7 @@ export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: 
   const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   for (let q = 0; q < 4; q++) {
     const r = q * H + j0, rb = <usize>r << 2;
-    f32_gemm_pk(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), gates + rb, G, 0);
-    if (b_ih) add_bias_cols(T * B, w, b_ih + rb, b_hh ? b_hh + rb : 0, gates + rb, G);
-    else if (b_hh) add_bias_cols(T * B, w, b_hh + rb, 0, gates + rb, G);
+    gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), gates + rb, G, 0, b_ih ? b_ih + rb : 0, b_hh ? b_hh + rb : 0);
   }
   let hp = h0, ldhp = H, cp = c0;
   for (let s = 0; s < T; s++) {
@@ -120,8 +105,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
   const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   for (let q = 0; q < 3; q++) {
     const r = q * H + j0, rb = <usize>r << 2;
-    f32_gemm_pk(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), gates + rb, G, 0);
-    if (b_ih) add_bias_cols(T * B, w, b_ih + rb, 0, gates + rb, G);
+    gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), gates + rb, G, 0, b_ih ? b_ih + rb : 0, 0);
   }
   let hp = h0, ldhp = H;
   for (let s = 0; s < T; s++) {
@@ -129,8 +113,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     const ot = out + t * oB;
     for (let q = 0; q < 3; q++) {
       const r = q * H + j0, rb = <usize>r << 2;
-      f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), hg + rb, G, 0);
-      if (b_hh) add_bias_cols(B, w, b_hh + rb, 0, hg + rb, G);
+      gemm_pk_bias(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), hg + rb, G, 0, b_hh ? b_hh + rb : 0, 0);
     }
     gru_units_forward(B, H, j0, j1, gates + t * gB, hg, hp, ldhp, ot, ldo, hn + t * hB);
     split_barrier(bar, n, canWait);
@@ -149,9 +132,7 @@ export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
                                       bar: usize, n: i32, canWait: i32): void {
   const w = j1 - j0, jb = <usize>j0 << 2;
   const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
-  f32_gemm_pk(T * B, w, I, x, ldx, pw_ih + panel_at(j0, I), pre + jb, H, 0);
-  if (b_ih) add_bias_cols(T * B, w, b_ih + jb, b_hh ? b_hh + jb : 0, pre + jb, H);
-  else if (b_hh) add_bias_cols(T * B, w, b_hh + jb, 0, pre + jb, H);
+  gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(j0, I), pre + jb, H, 0, b_ih ? b_ih + jb : 0, b_hh ? b_hh + jb : 0);
   let hp = h0, ldhp = H;
   for (let s = 0; s < T; s++) {
     const t = <usize>time_at(s, T, reverse);

@@ -55,6 +55,17 @@ export function f32_pack_wt(N: i32, K: i32, S: usize, lds: i32, Wp: usize): void
 
 /** C (M×N) (+)= A (M×K, row stride lda) · Wᵀ with W packed by f32_pack_w (or f32_pack_wt). */
 export function f32_gemm_pk(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usize, C: usize, ldc: i32, acc: i32): void {
+  gemm_pk_bias(M, N, K, A, lda, Wp, C, ldc, acc, 0, 0);
+}
+
+/**
+ * f32_gemm_pk that also adds b1 (N), then b2 (N), to every row as it stores it (a pointer of 0:
+ * none): ((A·Wᵀ)[i,j] (+ C[i,j]) + b1[j]) + b2[j], the sums a separate pass would make, without
+ * the pass. Used by the recurrent cells (input projections, GRU's recurrent product); outside
+ * the typed API (src/engine/kernels.ts lists f32_gemm_pk only).
+ */
+export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usize, C: usize, ldc: i32, acc: i32,
+                             b1: usize, b2: usize): void {
   const sa = <usize>lda << 2, sc = <usize>ldc << 2, panel = (<usize>K) << 6;
   const panels = (N + 15) >> 4;
   let i = 0;
@@ -74,8 +85,8 @@ export function f32_gemm_pk(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usiz
         w += 64;
       }
       const n = N - (p << 4), oc = <usize>p << 6;
-      finish(c0 + oc, v00, v01, v02, v03, n, acc);
-      finish(c1 + oc, v10, v11, v12, v13, n, acc);
+      finish(c0 + oc, v00, v01, v02, v03, n, acc, b1, b2, oc);
+      finish(c1 + oc, v10, v11, v12, v13, n, acc, b1, b2, oc);
     }
   }
   if (i < M) {
@@ -99,18 +110,31 @@ export function f32_gemm_pk(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usiz
         v0 = madd(x, v128.load(w), v0); v1 = madd(x, v128.load(w, 16), v1);
         v2 = madd(x, v128.load(w, 32), v2); v3 = madd(x, v128.load(w, 48), v3);
       }
-      finish(c0 + (<usize>p << 6), v0, v1, v2, v3, N - (p << 4), acc);
+      finish(c0 + (<usize>p << 6), v0, v1, v2, v3, N - (p << 4), acc, b1, b2, <usize>p << 6);
     }
   }
 }
 
-/** Write (or add) 16 results at c, of which only the first n (≥ 1) are inside C. */
+/**
+ * Write (or add) 16 results at c, of which only the first n (≥ 1) are inside C; then add the
+ * biases b1, b2 (0: none) at byte offset o.
+ */
 // @ts-ignore: decorator
-@inline function finish(c: usize, v0: v128, v1: v128, v2: v128, v3: v128, n: i32, acc: i32): void {
+@inline function finish(c: usize, v0: v128, v1: v128, v2: v128, v3: v128, n: i32, acc: i32, b1: usize, b2: usize, o: usize): void {
   if (n >= 16) {
     if (acc) {
       v0 = f32x4.add(v0, v128.load(c)); v1 = f32x4.add(v1, v128.load(c, 16));
       v2 = f32x4.add(v2, v128.load(c, 32)); v3 = f32x4.add(v3, v128.load(c, 48));
+    }
+    if (b1) {
+      const p = b1 + o;
+      v0 = f32x4.add(v0, v128.load(p)); v1 = f32x4.add(v1, v128.load(p, 16));
+      v2 = f32x4.add(v2, v128.load(p, 32)); v3 = f32x4.add(v3, v128.load(p, 48));
+    }
+    if (b2) {
+      const p = b2 + o;
+      v0 = f32x4.add(v0, v128.load(p)); v1 = f32x4.add(v1, v128.load(p, 16));
+      v2 = f32x4.add(v2, v128.load(p, 32)); v3 = f32x4.add(v3, v128.load(p, 48));
     }
     v128.store(c, v0); v128.store(c, v1, 16); v128.store(c, v2, 32); v128.store(c, v3, 48);
     return;
@@ -118,6 +142,16 @@ export function f32_gemm_pk(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usiz
   if (acc) {
     v0 = f32x4.add(v0, load_lanes(c, n)); v1 = f32x4.add(v1, load_lanes(c + 16, n - 4));
     v2 = f32x4.add(v2, load_lanes(c + 32, n - 8)); v3 = f32x4.add(v3, load_lanes(c + 48, n - 12));
+  }
+  if (b1) {
+    const p = b1 + o;
+    v0 = f32x4.add(v0, load_lanes(p, n)); v1 = f32x4.add(v1, load_lanes(p + 16, n - 4));
+    v2 = f32x4.add(v2, load_lanes(p + 32, n - 8)); v3 = f32x4.add(v3, load_lanes(p + 48, n - 12));
+  }
+  if (b2) {
+    const p = b2 + o;
+    v0 = f32x4.add(v0, load_lanes(p, n)); v1 = f32x4.add(v1, load_lanes(p + 16, n - 4));
+    v2 = f32x4.add(v2, load_lanes(p + 32, n - 8)); v3 = f32x4.add(v3, load_lanes(p + 48, n - 12));
   }
   store_lanes(c, v0, n); store_lanes(c + 16, v1, n - 4); store_lanes(c + 32, v2, n - 8); store_lanes(c + 48, v3, n - 12);
 }
