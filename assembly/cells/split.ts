@@ -1,13 +1,13 @@
-// One layer's forward with the gate rows of every step split across threads (LSTM, GRU, Elman): for batches too
-// small to split by sequences (batch 1 above all), where each step is one matrix-vector
-// product that no single core finishes fast enough. Every thread runs the same call with its
+// One layer's forward (LSTM, GRU, Elman) with the gate rows of every step split across threads:
+// for batches too small to split by sequences (batch 1 above all), where each step is one
+// matrix-vector product that no single core finishes fast enough. Every thread runs the same call with its
 // own range of hidden units [j0, j1): it computes the input projection and the recurrent
 // product for the gate rows of those units (rows q·H + j of each gate block q), finishes the
 // gate step for them, writes its part of h_t and c_t, and meets the others at a barrier before
 // the next step, which reads all of h_t. Each thread streams only its share of W_hh, so twice
 // the cores also hold twice as much of it in their caches.
 //
-// The outputs and saved gates are the same bits as lstm_seq_forward / gru_seq_forward: every
+// The outputs and saved gates are the same bits as lstm / gru / rnn_seq_forward: every
 // element is computed by the same kernels in the same order, only by another thread.
 // Restrictions (the caller checks them): H and j0, j1 multiples of 16 (the packed panels of
 // W_ih, W_hh hold 16 rows, and a thread's rows of each gate block must be whole panels); no
@@ -29,8 +29,8 @@ const SPINS = 1000000;
  * Wait until all n threads have arrived: a counter barrier on three i32 words at bar (arrivals,
  * generation, threads blocked in atomic.wait). The last to arrive resets the count and bumps
  * the generation; the others spin on it, and after SPINS a thread that may block (canWait = 0
- * on a browser's main thread) waits instead. Notify only when someone waits: in V8 it enters
- * the runtime even with no waiters (measured: ~1.5 µs per step, more than a small step's work).
+ * on a browser's main thread) waits instead. Notify only when someone waits (a notify always
+ * enters V8's runtime).
  * Single-threaded builds have no atomics and never run with n > 1.
  */
 function split_barrier(bar: usize, n: i32, canWait: i32): void {
