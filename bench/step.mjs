@@ -1,8 +1,11 @@
 // Streaming step() overhead: time per call of LSTM.step() against the WASM kernel it runs
 // (lstm_seq_forward with T = 1, called directly with the same buffers), so the difference is
 // what the TypeScript layer adds per step (input checks, copies in and out, the state handling).
+// Then large layers on one thread and on a 2-thread engine, where step() splits every step's
+// gate rows across the threads (from 250K multiply-adds per layer step; src/nn/recurrent.ts).
 // Usage: npm run build && node bench/step.mjs
-import { init, LSTM } from '../dist/index.js';
+import { readFileSync } from 'node:fs';
+import { createEngine, init, LSTM, GRU, RNN } from '../dist/index.js';
 
 const e = await init();
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
@@ -33,3 +36,21 @@ for (const [I, H] of [[1, 4], [32, 128]]) {
 }
 console.log('| model | step() µs | kernel µs | overhead µs |\n| --- | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.model} | ${r.stepUs.toFixed(2)} | ${r.kernelUs.toFixed(2)} | ${r.overheadUs.toFixed(2)} |`);
+
+// Large layers: one thread against two (the threads build, so the 2-thread figure is the split).
+const two = await createEngine(readFileSync(new URL('../build/wasm-rnn.threads.wasm', import.meta.url)), { threads: 2 });
+const large = [];
+for (const [Kind, I, H, L] of [[LSTM, 128, 512, 1], [LSTM, 64, 256, 2], [GRU, 128, 512, 1], [RNN, 128, 1024, 1]]) {
+  const us = [e, two].map((engine) => {
+    const m = new Kind({ inputSize: I, hiddenSize: H, numLayers: L, seed: 1, engine });
+    m.resetState(1);
+    const x = new Float32Array(I).fill(0.1), out = new Float32Array(H);
+    const t = time(() => m.step(x, out), 100);
+    m.dispose();
+    return t;
+  });
+  large.push({ model: `${Kind.name}(${I}→${H})${L > 1 ? ` × ${L} layers` : ''}`, one: us[0], two: us[1] });
+}
+two.dispose();
+console.log('\n| model, batch 1 | step() µs, 1 thread | step() µs, 2 threads | speed-up |\n| --- | ---: | ---: | ---: |');
+for (const r of large) console.log(`| ${r.model} | ${r.one.toFixed(1)} | ${r.two.toFixed(1)} | ${(r.one / r.two).toFixed(2)}× |`);

@@ -49,8 +49,11 @@ const PARALLEL_MIN_BATCH = 8;
  * ends at a barrier between the threads and the call wakes a worker. Measured on 2 threads: GRU
  * hidden 128 at batch 1 (49K) 0.51 → 0.41 ms, LSTM hidden 128 (65K) 0.69 → 0.54 ms, hidden 512
  * 9.0 → 3.7 ms; a 2-layer LSTM hidden 48 at batch 3 (28K) became slower (0.15 → 0.22 ms).
- * step() pays a worker's wake-up (~20 µs) on every call, so it splits from `minStepWork`: LSTM
- * 128→512 200 → 140 µs per step and a 2-layer LSTM 64→256 125 → 85 µs, but 32→128 6.8 → 25 µs. Tests lower both to reach the split paths at small sizes.
+ * step() splits from `minStepWork`, higher, because streamed steps often come spaced out (one
+ * per frame, per token typed) and then each finds the worker asleep (waking it: tens of µs).
+ * Back to back (bench/step.mjs), the split wins from hidden 128 (6.2 → 5.6 µs) and LSTM 128→512
+ * goes 186 → 82 µs; spaced out, a hidden-128 step would cost ~5× its work. From 250K the work
+ * (~80 µs and up on one thread) covers a wake-up. Tests lower both to reach the split paths.
  */
 export const splitTuning = { minWork: 40000, minStepWork: 250000 };
 
