@@ -51,11 +51,11 @@ const PARALLEL_MIN_BATCH = 8;
  * 9.0 → 3.7 ms; a 2-layer LSTM hidden 48 at batch 3 (28K) became slower (0.15 → 0.22 ms).
  * step() splits from `minStepWork`, higher, because streamed steps often come spaced out (one
  * per frame, per token typed) and then each finds the worker asleep (waking it: tens of µs).
- * Back to back (bench/step.mjs), the split wins from hidden 128 (6.2 → 5.6 µs) and LSTM 128→512
- * goes 186 → 82 µs; spaced out, a hidden-128 step would cost ~5× its work. From 250K the work
- * (~80 µs and up on one thread) covers a wake-up. Tests lower both to reach the split paths.
+ * Back to back (bench/step.mjs) the split wins from hidden 128 (6.2 → 5.6 µs; LSTM 128→512
+ * 186 → 82 µs); one step every 2 ms, LSTM 64→128 goes 11 → 56 µs, 64→256 (262K) 49 → 68 µs and
+ * only 64→512 (1M) gains, 197 → 147 µs. Tests lower both to reach the split paths.
  */
-export const splitTuning = { minWork: 40000, minStepWork: 250000 };
+export const splitTuning = { minWork: 40000, minStepWork: 500000 };
 
 /** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
 interface UnitPart { j0: number; j1: number; n: number; canWait: number }
