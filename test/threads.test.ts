@@ -83,7 +83,7 @@ describe('threads', () => {
     // (so the gradients too) must be one thread's bits. The work threshold is lowered so that
     // small sizes take this path; the spy checks they did.
     const saved = { ...splitTuning };
-    beforeAll(() => { splitTuning.minWork = 0; splitTuning.minStepWork = 0; });
+    beforeAll(() => { splitTuning.minStepWork = 0; splitTuning.minCallWork = 0; });
     afterAll(() => { Object.assign(splitTuning, saved); });
     const split = (make: (engine: Engine) => Recurrent, T: number, B: number, expectSplit = true) => {
       const spy = vi.spyOn(two.pool!, 'run');

@@ -44,18 +44,17 @@ export interface BackwardResult { dInput: Tensor; dh0: Tensor; dc0?: Tensor }
 const PARALLEL_MIN_BATCH = 8;
 
 /**
- * When a small batch's forward splits its gate rows across threads: only when a step's recurrent
- * product (gate rows × hidden × batch) is at least `minWork` multiply-adds, since every step then
- * ends at a barrier between the threads and the call wakes a worker. Measured on 2 threads: GRU
- * hidden 128 at batch 1 (49K) 0.51 → 0.41 ms, LSTM hidden 128 (65K) 0.69 → 0.54 ms, hidden 512
- * 9.0 → 3.7 ms; a 2-layer LSTM hidden 48 at batch 3 (28K) became slower (0.15 → 0.22 ms).
- * step() splits from `minStepWork`, higher, because streamed steps often come spaced out (one
- * per frame, per token typed) and then each finds the worker asleep (waking it: tens of µs).
- * Back to back (bench/step.mjs) the split wins from hidden 128 (6.2 → 5.6 µs; LSTM 128→512
- * 186 → 82 µs); one step every 2 ms, LSTM 64→128 goes 11 → 56 µs, 64→256 (262K) 49 → 68 µs and
- * only 64→512 (1M) gains, 197 → 147 µs. Tests lower both to reach the split paths.
+ * When a small batch's forward (or step()) splits its gate rows across threads. Two costs to
+ * cover: a barrier after every step (~0.4 µs), so a step's recurrent product (gate rows ×
+ * hidden × batch) must reach `minStepWork` multiply-adds; and, once per call, a worker to wake
+ * when calls come spaced out (tens of µs), so the whole call (× T steps) must reach
+ * `minCallWork`. Measured on 2 threads: back to back, GRU hidden 128 at batch 1, T 100 (49K per
+ * step) 0.51 → 0.41 ms, LSTM hidden 128 0.69 → 0.54 ms, 128→512 8.0 → 2.9 ms; a 2-layer LSTM
+ * hidden 48 at batch 3 (28K) became slower (0.15 → 0.22 ms). step() (T = 1), one every 2 ms:
+ * LSTM 64→128 11 → 56 µs, 64→256 (262K) 49 → 68 µs, 64→512 (1M) 197 → 147 µs; back to back
+ * (bench/step.mjs) 128→512 186 → 82 µs. Tests set both to 0 to reach the split paths.
  */
-export const splitTuning = { minWork: 40000, minStepWork: 500000 };
+export const splitTuning = { minStepWork: 40000, minCallWork: 500000 };
 
 /** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
 interface UnitPart { j0: number; j1: number; n: number; canWait: number }
@@ -204,7 +203,7 @@ export class Recurrent extends Layer {
       }
     }
     this.pack();
-    const parts = slices.length === 1 ? this.unitParts(B, dropped, lengths !== null) : null;
+    const parts = slices.length === 1 ? this.unitParts(T, B, dropped, lengths !== null) : null;
     this.engine.run(parts
       ? parts.map((u) => this.forwardCalls(T, slices[0], dropped, false, u))
       : slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
@@ -231,10 +230,11 @@ export class Recurrent extends Layer {
    * (hiddenSize a multiple of 16, no projection, no lengths, no dropout
    * between layers) and enough work per step (splitTuning). One part per thread, or null.
    */
-  private unitParts(B: number, dropped: boolean, masked: boolean, minWork = splitTuning.minWork): UnitPart[] | null {
+  private unitParts(T: number, B: number, dropped: boolean, masked: boolean): UnitPart[] | null {
     const { kind, hiddenSize: H, projSize: P } = this.config, pool = this.engine.pool;
     if (!pool || B >= PARALLEL_MIN_BATCH || P || masked || dropped || H % 16 !== 0) return null;
-    if (GATES[kind] * H * H * B < minWork) return null;
+    const work = GATES[kind] * H * H * B;
+    if (work < splitTuning.minStepWork || work * T < splitTuning.minCallWork) return null;
     const panels = H / 16, n = Math.min(pool.size, panels);
     if (n < 2) return null;
     // 16 floats: a 64-byte cache line of its own (the heap aligns to lines), which threads spin on.
@@ -458,7 +458,7 @@ export class Recurrent extends Layer {
     const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
     const R = this.outputSize, a = this.stepArena, e = this.engine;
     // Large layers on a threaded engine: every step split by gate rows, as forward does.
-    const parts = this.unitParts(B, false, false, splitTuning.minStepWork);
+    const parts = this.unitParts(1, B, false, false);
     const lists: Call[][] = (parts ?? [undefined]).map(() => []);
     for (let l = 0; l < L; l++) {
       // T = 1. h0 and hN (c0 and cN) are the same buffer: the kernels read the state before they

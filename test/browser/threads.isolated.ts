@@ -60,8 +60,8 @@ describe('threads in a cross-origin isolated page', () => {
   });
 
   it('batch 1 split by gate rows: the page thread spins at the per-step barrier (it may not block), same bits', () => {
-    const saved = splitTuning.minWork;
-    splitTuning.minWork = 0; // reach the split path at test sizes
+    const saved = { ...splitTuning };
+    splitTuning.minStepWork = 0; splitTuning.minCallWork = 0; // reach the split path at test sizes
     try {
       const pool = two.pool!, run = pool.run.bind(pool);
       let splitRuns = 0;
@@ -74,7 +74,7 @@ describe('threads in a cross-origin isolated page', () => {
       }
       expect(splitRuns).toBe(2);
     } finally {
-      splitTuning.minWork = saved;
+      Object.assign(splitTuning, saved);
     }
   });
 
