@@ -11,45 +11,31 @@
 // element is computed by the same kernels in the same order, only by another thread.
 // Restrictions (the caller checks them): H and j0, j1 multiples of 16 (the packed panels of
 // W_ih, W_hh hold 16 rows, and a thread's rows of each gate block must be whole panels); no
-// projection (LSTMP), no per-row lengths. Key as in lstm.ts; bar: three i32 words (see
+// projection (LSTMP), no per-row lengths. Key as in lstm.ts; bar: two i32 words (see
 // split_barrier), zero before the first call and shared by the n threads of the call.
 import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
 import { lstm_units_forward, gru_units_forward, rnn_units_forward } from '../kernels/gate-units';
 import { time_at } from './common';
 
 /**
- * Spins (~1 ms) before a thread that may block starts waiting. Long on purpose: with 20000
- * (~20 µs) the first barrier outlasted the worker's wake-up, one thread blocked, and from then
- * on the two took turns waking each other, ~1.5 µs per step more (LSTM hidden 128, batch 1:
- * 0.60 ms instead of 0.51 ms on 2 threads). Blocking is for a thread whose partner is not running.
+ * Wait until all n threads have arrived: a counter barrier on two i32 words at bar (arrivals,
+ * generation). The last to arrive resets the count and bumps the generation; the others spin
+ * until it moves. Only spinning, never memory.atomic.wait: in V8 11.3 (Node 20) a thread that
+ * blocked there in its first calls sometimes left the barrier before the others had arrived
+ * (outputs wrong from one step on; found under CPU contention, 5–8 in 20 fresh processes with a
+ * 10-spin threshold, none with spinning alone). A step takes microseconds; a stalled partner
+ * costs its spinner that stall's time. Single-threaded builds have no atomics and never run
+ * with n > 1.
  */
-const SPINS = 1000000;
-
-/**
- * Wait until all n threads have arrived: a counter barrier on three i32 words at bar (arrivals,
- * generation, threads blocked in atomic.wait). The last to arrive resets the count and bumps
- * the generation; the others spin on it, and after SPINS a thread that may block (canWait = 0
- * on a browser's main thread) waits instead. Notify only when someone waits (a notify always
- * enters V8's runtime).
- * Single-threaded builds have no atomics and never run with n > 1.
- */
-function split_barrier(bar: usize, n: i32, canWait: i32): void {
+function split_barrier(bar: usize, n: i32): void {
   if (!ASC_FEATURE_THREADS || n <= 1) return;
   const gen = atomic.load<i32>(bar, 4);
   if (atomic.add<i32>(bar, 1) == n - 1) {
     atomic.store<i32>(bar, 0);
     atomic.store<i32>(bar, gen + 1, 4);
-    if (atomic.load<i32>(bar, 8)) atomic.notify(bar + 4, n);
     return;
   }
-  let spins = 0;
-  while (atomic.load<i32>(bar, 4) == gen) {
-    if (canWait && ++spins > SPINS) {
-      atomic.add<i32>(bar, 1, 8);
-      atomic.wait<i32>(bar + 4, gen, 1000000); // returns at once if the generation moved on
-      atomic.sub<i32>(bar, 1, 8);
-    }
-  }
+  while (atomic.load<i32>(bar, 4) == gen) { /* spin */ }
 }
 
 /** Bytes from the start of a packed matrix (K reductions) to the panel holding row r (r % 16 = 0). */
@@ -66,7 +52,7 @@ export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: 
                                        x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                        h0: usize, c0: usize, out: usize, ldo: i32, hN: usize, cN: usize,
                                        gates: usize, cs: usize, j0: i32, j1: i32,
-                                       bar: usize, n: i32, canWait: i32): void {
+                                       bar: usize, n: i32): void {
   const G = 4 * H, w = j1 - j0;
   const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   for (let q = 0; q < 4; q++) {
@@ -82,7 +68,7 @@ export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: 
       f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), gt + (<usize>r << 2), G, 1);
     }
     lstm_units_forward(B, H, j0, j1, gt, cp, H, ct, ot, ldo);
-    split_barrier(bar, n, canWait);
+    split_barrier(bar, n);
     hp = ot; ldhp = ldo; cp = ct;
   }
   const o = <usize>j0 << 2, bytes = <usize>w << 2;
@@ -100,7 +86,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                       h0: usize, out: usize, ldo: i32, hN: usize,
                                       gates: usize, hn: usize, hg: usize, j0: i32, j1: i32,
-                                      bar: usize, n: i32, canWait: i32): void {
+                                      bar: usize, n: i32): void {
   const G = 3 * H, w = j1 - j0;
   const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   for (let q = 0; q < 3; q++) {
@@ -116,7 +102,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
       gemm_pk_bias(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), hg + rb, G, 0, b_hh ? b_hh + rb : 0, 0);
     }
     gru_units_forward(B, H, j0, j1, gates + t * gB, hg, hp, ldhp, ot, ldo, hn + t * hB);
-    split_barrier(bar, n, canWait);
+    split_barrier(bar, n);
     hp = ot; ldhp = ldo;
   }
   const o = <usize>j0 << 2, bytes = <usize>w << 2;
@@ -129,7 +115,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
 export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                       h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, j0: i32, j1: i32,
-                                      bar: usize, n: i32, canWait: i32): void {
+                                      bar: usize, n: i32): void {
   const w = j1 - j0, jb = <usize>j0 << 2;
   const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(j0, I), pre + jb, H, 0, b_ih ? b_ih + jb : 0, b_hh ? b_hh + jb : 0);
@@ -139,7 +125,7 @@ export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     const at = pre + t * hB, ot = out + t * oB;
     f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(j0, H), at + jb, H, 1);
     rnn_units_forward(B, H, j0, j1, at, ot, ldo, relu);
-    split_barrier(bar, n, canWait);
+    split_barrier(bar, n);
     hp = ot; ldhp = ldo;
   }
   for (let b = 0; b < B; b++) {

@@ -99,11 +99,6 @@ export class ThreadPool {
     return new ThreadPool(workers, control, names, fns);
   }
 
-  /** Whether the calling thread may block in Atomics.wait (not on a browser's main thread). */
-  get callerCanWait(): boolean {
-    return this.canWait;
-  }
-
   /** Threads in the pool, the calling one included. */
   get size(): number {
     return this.workers.length + 1;

@@ -57,7 +57,7 @@ const PARALLEL_MIN_BATCH = 8;
 export const splitTuning = { minStepWork: 40000, minCallWork: 500000 };
 
 /** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
-interface UnitPart { j0: number; j1: number; n: number; canWait: number }
+interface UnitPart { j0: number; j1: number; n: number }
 
 /** The buffers of one layer and direction in a forward (byte addresses; 0 where unused). */
 interface LayerBuffers {
@@ -242,7 +242,7 @@ export class Recurrent extends Layer {
     const parts: UnitPart[] = [];
     for (let i = 0, j = 0; i < n; i++) {
       const w = 16 * (Math.floor(panels / n) + (i < panels % n ? 1 : 0));
-      parts.push({ j0: j, j1: j + w, n, canWait: i === 0 ? Number(pool.callerCanWait) : 1 });
+      parts.push({ j0: j, j1: j + w, n });
       j += w;
     }
     return parts;
@@ -440,7 +440,7 @@ export class Recurrent extends Layer {
     const pw = [pk.at(`weight_ih${sfx}`), pk.at(`weight_hh${sfx}`), this.params.addr(`bias_ih${sfx}`), this.params.addr(`bias_hh${sfx}`)];
     const relu = this.config.nonlinearity === 'relu' ? 1 : 0;
     if (part) {
-      const sync = [part.j0, part.j1, this.barrier, part.n, part.canWait];
+      const sync = [part.j0, part.j1, this.barrier, part.n];
       if (kind === 'LSTM') return ['lstm_seq_forward_split', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.c0, b.out, b.ldo, b.hN, b.cN, b.g, b.cs, ...sync];
       if (kind === 'GRU') return ['gru_seq_forward_split', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.g, b.hn, b.hg, ...sync];
       return ['rnn_seq_forward_split', T, B, inW, H, d, relu, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.pre, ...sync];
