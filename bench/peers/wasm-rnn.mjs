@@ -37,68 +37,47 @@ const singleThread = {
 };
 
 /**
+ * Another build of the same package, on its own engine: `file` under build/, `threads` > 1 for
+ * the threads builds on a shared memory, `relaxed` when the build needs relaxed SIMD.
+ */
+function build(name, detail, file, { threads = 1, relaxed = false } = {}) {
+  return {
+    name, detail, version: null, engine: null,
+    async load() {
+      const r = await singleThread.load.call(singleThread);
+      if (!r.ok) return r;
+      if (relaxed && !lib.hasRelaxedSimd()) {
+        return { ok: false, reason: 'this runtime does not validate relaxed SIMD (Node 20: run the bench with `node --experimental-wasm-relaxed-simd`, as `npm --prefix bench run peers` does)' };
+      }
+      this.version = singleThread.version;
+      this.engine ??= await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', file)), { threads });
+      return { ok: true };
+    },
+    setup(w, s) {
+      return w.task === 'train' ? train(w, s, this.engine) : infer(w, s, this.engine);
+    },
+  };
+}
+
+export default singleThread;
+
+/**
  * The relaxed-SIMD build (f32x4.relaxed_madd: fused multiply-adds), which the default loader picks
  * wherever the runtime validates it: Chromium, Deno, Bun and workerd by default, Node 20 only with
  * --experimental-wasm-relaxed-simd (`npm --prefix bench run peers` passes it). The flag changes no
  * peer: onnxruntime-web 1.30 and TF.js 4.22 ship no relaxed-SIMD build.
  */
-export const relaxed = {
-  name: 'wasm-rnn relaxed',
-  detail: 'WASM relaxed-SIMD build (fused multiply-add), 1 thread',
-  version: null,
-  engine: null,
-  async load() {
-    const r = await singleThread.load.call(singleThread);
-    if (!r.ok) return r;
-    if (!lib.hasRelaxedSimd()) {
-      return { ok: false, reason: 'this runtime does not validate relaxed SIMD (Node 20: run the bench with `node --experimental-wasm-relaxed-simd`, as `npm --prefix bench run peers` does)' };
-    }
-    this.version = singleThread.version;
-    this.engine ??= await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.relaxed.wasm')));
-    return { ok: true };
-  },
-  setup(w, s) {
-    return w.task === 'train' ? train(w, s, this.engine) : infer(w, s, this.engine);
-  },
-};
-
-export default singleThread;
+export const relaxed = build('wasm-rnn relaxed', 'WASM relaxed-SIMD build (fused multiply-add), 1 thread',
+  'wasm-rnn.relaxed.wasm', { relaxed: true });
 
 /** The opt-in threaded mode: the threads build on a shared memory, 2 threads (batches ≥ 8 split by sequences, smaller ones by gate rows). */
-export const twoThreads = {
-  name: 'wasm-rnn 2 threads',
-  detail: 'WASM SIMD threads build, 2 threads (worker_threads on one shared memory)',
-  version: null,
-  engine: null,
-  async load() {
-    const r = await singleThread.load.call(singleThread);
-    if (!r.ok) return r;
-    this.version = singleThread.version;
-    this.engine ??= await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.threads.wasm')), { threads: 2 });
-    return { ok: true };
-  },
-  setup(w, s) {
-    return w.task === 'train' ? train(w, s, this.engine) : infer(w, s, this.engine);
-  },
-};
+export const twoThreads = build('wasm-rnn 2 threads', 'WASM SIMD threads build, 2 threads (worker_threads on one shared memory)',
+  'wasm-rnn.threads.wasm', { threads: 2 });
 
 /** The same with the relaxed-SIMD threads build (what createEngine picks where relaxed SIMD validates). */
-export const twoThreadsRelaxed = {
-  name: 'wasm-rnn relaxed 2 threads',
-  detail: 'WASM relaxed-SIMD threads build, 2 threads (worker_threads on one shared memory)',
-  version: null,
-  engine: null,
-  async load() {
-    const r = await relaxed.load.call(relaxed);
-    if (!r.ok) return r;
-    this.version = singleThread.version;
-    this.engine ??= await lib.createEngine(readFileSync(path.join(singleThread.root, 'build', 'wasm-rnn.threads-relaxed.wasm')), { threads: 2 });
-    return { ok: true };
-  },
-  setup(w, s) {
-    return w.task === 'train' ? train(w, s, this.engine) : infer(w, s, this.engine);
-  },
-};
+export const twoThreadsRelaxed = build('wasm-rnn relaxed 2 threads',
+  'WASM relaxed-SIMD threads build, 2 threads (worker_threads on one shared memory)',
+  'wasm-rnn.threads-relaxed.wasm', { threads: 2, relaxed: true });
 
 function infer(w, s, engine) {
   const Ctor = { LSTM: lib.LSTM, GRU: lib.GRU }[w.kind];
