@@ -104,7 +104,7 @@ export class Recurrent extends Layer {
   private pending: Pending | null = null;
   private dropRng: Rng;
   private maskScratch = new Float32Array(0);
-  /** Three i32 words (assembly/cells/split.ts) for the threads of a gate-row-split forward; 0 until needed. */
+  /** The barrier words (assembly/cells/split.ts) of a forward split by gate rows; 0 until needed. */
   private barrier = 0;
   /** Training mode (the default, as in PyTorch): dropout between layers is active. */
   training = true;

@@ -57,6 +57,9 @@ export function generate(model: Sequential, prefix: ArrayLike<number>, o: Genera
       for (const m of model.modules) if (m instanceof RecurrentModule) m.layer.resetState(1, m.carried);
     }
     const ctx = { training: false };
+    // One output row per recurrent layer, reused every token (step() writes into it).
+    const rows = new Map(model.modules.filter((m): m is RecurrentModule => m instanceof RecurrentModule)
+      .map((m) => [m, new Float32Array(m.layer.outputSize * m.layer.numDirections)]));
     const out: number[] = [];
     for (let s = 0; s < o.steps; s++) {
       const V = logits.shape[logits.shape.length - 1];
@@ -67,7 +70,7 @@ export function generate(model: Sequential, prefix: ArrayLike<number>, o: Genera
       let x = new Tensor(new Float32Array([tok]), [1, 1]);
       if (!streamed) { logits = model.forward(x); continue; }
       for (const m of model.modules) {
-        if (m instanceof RecurrentModule) { const y = m.layer.step(x.data); x = new Tensor(y, [1, 1, y.length]); }
+        if (m instanceof RecurrentModule) { const y = m.layer.step(x.data, rows.get(m)); x = new Tensor(y, [1, 1, y.length]); }
         else x = m.forward(x, ctx);
       }
       logits = x;
