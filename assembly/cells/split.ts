@@ -15,6 +15,7 @@
 // split_barrier), zero before the first call and shared by the n threads of the call.
 import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
 import { lstm_units_forward, gru_units_forward, rnn_units_forward } from '../kernels/gate-units';
+import { f32_copy_rows } from '../kernels/elementwise';
 import { time_at } from './common';
 
 /**
@@ -71,11 +72,9 @@ export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: 
     split_barrier(bar, n);
     hp = ot; ldhp = ldo; cp = ct;
   }
-  const o = <usize>j0 << 2, bytes = <usize>w << 2;
-  for (let b = 0; b < B; b++) {
-    memory.copy(hN + ((<usize>b * <usize>H) << 2) + o, hp + ((<usize>b * <usize>ldhp) << 2) + o, bytes);
-    memory.copy(cN + ((<usize>b * <usize>H) << 2) + o, cp + ((<usize>b * <usize>H) << 2) + o, bytes);
-  }
+  const o = <usize>j0 << 2;
+  f32_copy_rows(B, w, hp + o, ldhp, hN + o, H);
+  f32_copy_rows(B, w, cp + o, H, cN + o, H);
 }
 
 /**
@@ -105,10 +104,8 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     split_barrier(bar, n);
     hp = ot; ldhp = ldo;
   }
-  const o = <usize>j0 << 2, bytes = <usize>w << 2;
-  for (let b = 0; b < B; b++) {
-    memory.copy(hN + ((<usize>b * <usize>H) << 2) + o, hp + ((<usize>b * <usize>ldhp) << 2) + o, bytes);
-  }
+  const o = <usize>j0 << 2;
+  f32_copy_rows(B, w, hp + o, ldhp, hN + o, H);
 }
 
 /** rnn_seq_forward (no lengths) for hidden units [j0, j1) of every step; see above. pre (T,B,H). */
@@ -128,7 +125,5 @@ export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     split_barrier(bar, n);
     hp = ot; ldhp = ldo;
   }
-  for (let b = 0; b < B; b++) {
-    memory.copy(hN + ((<usize>b * <usize>H) << 2) + jb, hp + ((<usize>b * <usize>ldhp) << 2) + jb, <usize>w << 2);
-  }
+  f32_copy_rows(B, w, hp + jb, ldhp, hN + jb, H);
 }

@@ -2,7 +2,7 @@
 // They know the gate equations but not layers, weights or time; the cells call them.
 // Key: B batch rows, H hidden units; gate blocks are laid out as in PyTorch, row b of a
 // gate buffer holds [i | f | g | o] (LSTM) or [r | z | n] (GRU), each H wide.
-import { sigmoid4, tanh4, sigmoid1, tanh1 } from './math';
+import { tanh4, tanh1 } from './math';
 import { lstm_units_forward, gru_units_forward, rnn_units_forward } from './gate-units';
 
 /**

@@ -35,7 +35,7 @@ const K: usize = memory.data<f32>([
 @inline function exp4(x: v128): v128 {
   const lo = c4(0);
   const keep = f32x4.ge(x, lo);
-  x = f32x4.max(x, lo);
+  x = f32x4.pmax(x, lo); // one maxps (see math.ts); NaN, as the first operand, stays NaN
   const kf = f32x4.nearest(f32x4.mul(x, c4(1)));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, c4(2))), f32x4.mul(kf, c4(3)));
   let p = f32x4.add(f32x4.mul(c4(4), r), c4(5));
