@@ -394,7 +394,7 @@ export class Recurrent extends Layer {
     let b0 = 0;
     this.slices.forEach((sl, i) => {
       sl.b0 = b0; sl.B = sizes[i]; b0 += sizes[i];
-      if (sl.fwd.ensure(`${T}x${sl.B}`, this.forwardRegions(T, sl.B))) sl.bwd.release();
+      sl.fwd.ensure(`${T}x${sl.B}`, this.forwardRegions(T, sl.B)); // the backward arena re-carves itself by its own key
     });
     return this.slices;
   }

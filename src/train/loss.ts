@@ -66,7 +66,6 @@ abstract class Loss {
     this.disposed = true;
   }
 
-  /** Validation common to every forward; clears the previous forward's gradient. */
   /** The input as a Tensor. The previous gradient stays until finish(): a forward that fails
    *  validation changes nothing. */
   protected begin(input: TensorLike): Tensor {
