@@ -156,6 +156,35 @@ describe('threads', () => {
         a.dispose(); b.dispose();
       }
     });
+    it('three threads, uneven shares (5 panels: 2, 2, 1), forward and step(): the same bits', async () => {
+      // Three threads meet at each step's barrier (more than the two of the other tests), with unequal shares.
+      const e3 = await createEngine(bytes(TWO), { threads: 3 });
+      try {
+        for (const Kind of [LSTM, GRU, RNN]) {
+          const a = new Kind({ inputSize: 6, hiddenSize: 80, numLayers: 2, seed: 21, engine: one });
+          const b = new Kind({ inputSize: 6, hiddenSize: 80, numLayers: 2, seed: 21, engine: e3 });
+          const spy = vi.spyOn(e3.pool!, 'run');
+          try {
+            const x = new Tensor(randomArray(5 * 2 * 6, 22), [5, 2, 6]);
+            for (let r = 0; r < 2; r++) { // twice: the barrier words carry over from one call to the next
+              expect(Buffer.from(b.forward(x).output.data.buffer).equals(Buffer.from(a.forward(x).output.data.buffer)), `${Kind.name} forward ${r}`).toBe(true);
+            }
+            a.resetState(2); b.resetState(2);
+            for (let t = 0; t < 3; t++) {
+              const xt = randomArray(2 * 6, 23 + t);
+              expect(Buffer.from(b.step(xt).buffer).equals(Buffer.from(a.step(xt).buffer)), `${Kind.name} step ${t}`).toBe(true);
+            }
+            const lists = spy.mock.calls.map((c) => c[0]);
+            expect(lists.length).toBe(5);
+            for (const l of lists) {
+              expect(l.map((calls) => calls.filter(([n]) => n.endsWith('_seq_forward_split')).map((c) => (c.at(-3) as number) - (c.at(-4) as number))))
+                .toEqual([[32, 32], [32, 32], [16, 16]]); // units per thread, for each of the 2 layers
+            }
+          } finally { spy.mockRestore(); }
+          a.dispose(); b.dispose();
+        }
+      } finally { e3.dispose(); }
+    });
     it('the given initial state is used', () => {
       const a = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: one }), b = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: two });
       const x = new Tensor(randomArray(6 * 2 * 4, 3), [6, 2, 4]);
