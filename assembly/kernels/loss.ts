@@ -18,6 +18,8 @@
 // loss max(x,0) − x·y + log1p(e^−|x|) is then 1e30 − 1e30 + 0 = 0 exactly), and only the real
 // lanes are stored.
 
+import { load_lanes, store_lanes } from './simd';
+
 const K: usize = memory.data<f32>([
   -87.33654475,                               // 0: lowest x with a normal 2^k
   1.44269504088896341,                        // 1: log2(e)
@@ -25,7 +27,7 @@ const K: usize = memory.data<f32>([
   1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, // 4..7: Taylor coefficients 1/7! … 1/4!
   1.0 / 6, 0.5, 1.0,                          // 8..10: 1/3!, 1/2!, 1/1! (= 1/0!)
   1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7,       // 11..14: atanh series 1/13 … 1/7
-  1.0 / 5, 1.0 / 3, 2.0,                      // 15..17
+  1.0 / 5, 1.0 / 3, 2.0, 0.0,                 // 15..18
 ], 16);
 
 @inline function c4(i: usize): v128 { return v128.load32_splat(K + (i << 2)); }
@@ -70,22 +72,6 @@ const K: usize = memory.data<f32>([
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
-/** The first n (1…3) floats at p in lanes 0…n-1, `fill` in the others. */
-// @ts-ignore: decorator
-@inline function loadTail(p: usize, n: i32, fill: f32): v128 {
-  let v = f32x4.replace_lane(f32x4.splat(fill), 0, load<f32>(p));
-  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
-  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
-  return v;
-}
-
-// @ts-ignore: decorator
-@inline function storeTail(p: usize, n: i32, v: v128): void {
-  store<f32>(p, f32x4.extract_lane(v, 0));
-  if (n > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
-  if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
-}
-
 /**
  * Softmax cross-entropy over N rows of C logits, fused and stable (log-sum-exp after
  * subtracting the row max m):  ℓ_i = w_{t_i} · (log Σ_j e^{x_ij − m} + m − x_{i,t_i}),
@@ -108,7 +94,7 @@ export function f32_softmax_xent(N: i32, C: i32, x: usize, ldx: i32, t: usize, w
     const xt = load<f32>(px + (<usize>ti << 2));                 // before dx (may alias x) is written
     let vm = f32x4.splat(-Infinity);
     for (let j = 0; j < C4; j += 4) vm = f32x4.max(vm, v128.load(px + (<usize>j << 2)));
-    if (rem) vm = f32x4.max(vm, loadTail(px + tail, rem, -Infinity));
+    if (rem) vm = f32x4.max(vm, load_lanes(px + tail, rem, -Infinity));
     const m = max(max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)),
                   max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
     const vmax = f32x4.splat(m);
@@ -121,8 +107,8 @@ export function f32_softmax_xent(N: i32, C: i32, x: usize, ldx: i32, t: usize, w
     }
     let s = hsum2(s0, s1);
     if (rem) {
-      const e = exp4(f32x4.sub(loadTail(px + tail, rem, -Infinity), vmax));
-      storeTail(pd + tail, rem, e);
+      const e = exp4(f32x4.sub(load_lanes(px + tail, rem, -Infinity), vmax));
+      store_lanes(pd + tail, e, rem);
       s += <f64>f32x4.extract_lane(e, 0);
       if (rem > 1) s += <f64>f32x4.extract_lane(e, 1);
       if (rem > 2) s += <f64>f32x4.extract_lane(e, 2);
@@ -133,7 +119,7 @@ export function f32_softmax_xent(N: i32, C: i32, x: usize, ldx: i32, t: usize, w
       const o = <usize>j << 2;
       v128.store(pd + o, f32x4.mul(v128.load(pd + o), vscale));
     }
-    if (rem) storeTail(pd + tail, rem, f32x4.mul(loadTail(pd + tail, rem, 0), vscale));
+    if (rem) store_lanes(pd + tail, f32x4.mul(load_lanes(pd + tail, rem), vscale), rem);
     const pt = pd + (<usize>ti << 2);
     store<f32>(pt, load<f32>(pt) - wt);
     loss += <f64>wt * (Math.log(s) + (<f64>m - <f64>xt));
@@ -143,11 +129,11 @@ export function f32_softmax_xent(N: i32, C: i32, x: usize, ldx: i32, t: usize, w
   return loss;
 }
 
-/** (x − y)² on four lanes, summed pairwise in f64; stores 2(x − y) (all lanes, or the first rem). */
+/** (x − y)² on four lanes, summed pairwise in f64; stores 2(x − y) in the first `lanes` (4, or 1…3 at the tail). */
 // @ts-ignore: decorator
-@inline function mse4(vx: v128, vy: v128, pd: usize, rem: i32): v128 {
-  const g = f32x4.mul(f32x4.splat(2), f32x4.sub(vx, vy));
-  if (rem) storeTail(pd, rem, g); else v128.store(pd, g);
+@inline function mse4(vx: v128, vy: v128, pd: usize, lanes: i32): v128 {
+  const g = f32x4.mul(c4(17), f32x4.sub(vx, vy));
+  store_lanes(pd, g, lanes);
   const d0 = f64x2.sub(lo2(vx), lo2(vy)), d1 = f64x2.sub(hi2(vx), hi2(vy));
   return f64x2.add(f64x2.mul(d0, d0), f64x2.mul(d1, d1));
 }
@@ -158,20 +144,20 @@ export function f32_mse(n: i32, x: usize, y: usize, dx: usize): f64 {
   let s = f64x2.splat(0);
   for (let i = 0; i < n4; i += 4) {
     const o = <usize>i << 2;
-    s = f64x2.add(s, mse4(v128.load(x + o), v128.load(y + o), dx + o, 0));
+    s = f64x2.add(s, mse4(v128.load(x + o), v128.load(y + o), dx + o, 4));
   }
-  if (rem) s = f64x2.add(s, mse4(loadTail(x + tail, rem, 0), loadTail(y + tail, rem, 0), dx + tail, rem));
+  if (rem) s = f64x2.add(s, mse4(load_lanes(x + tail, rem), load_lanes(y + tail, rem), dx + tail, rem));
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
-/** BCE-with-logits loss of four lanes, summed pairwise in f64; stores σ(x) − y. */
+/** BCE-with-logits loss of four lanes, summed pairwise in f64; stores σ(x) − y in the first `lanes`. */
 // @ts-ignore: decorator
-@inline function bce4(vx: v128, vy: v128, pd: usize, rem: i32): v128 {
+@inline function bce4(vx: v128, vy: v128, pd: usize, lanes: i32): v128 {
   const one = c4(10);
   const e = exp4(f32x4.neg(f32x4.abs(vx)));
   const inv = f32x4.div(one, f32x4.add(one, e));
-  const g = f32x4.sub(v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(vx, f32x4.splat(0))), vy);
-  if (rem) storeTail(pd, rem, g); else v128.store(pd, g);
+  const g = f32x4.sub(v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(vx, c4(18))), vy);
+  store_lanes(pd, g, lanes);
   const l = log1p4(e), zero = f64x2.splat(0);
   const x0 = lo2(vx), x1 = hi2(vx);
   const l0 = f64x2.add(f64x2.sub(f64x2.max(x0, zero), f64x2.mul(x0, lo2(vy))), lo2(l));
@@ -190,8 +176,8 @@ export function f32_bce_logits(n: i32, x: usize, y: usize, dx: usize): f64 {
   let s = f64x2.splat(0);
   for (let i = 0; i < n4; i += 4) {
     const o = <usize>i << 2;
-    s = f64x2.add(s, bce4(v128.load(x + o), v128.load(y + o), dx + o, 0));
+    s = f64x2.add(s, bce4(v128.load(x + o), v128.load(y + o), dx + o, 4));
   }
-  if (rem) s = f64x2.add(s, bce4(loadTail(x + tail, rem, 1e30), loadTail(y + tail, rem, 1), dx + tail, rem));
+  if (rem) s = f64x2.add(s, bce4(load_lanes(x + tail, rem, 1e30), load_lanes(y + tail, rem, 1), dx + tail, rem));
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }

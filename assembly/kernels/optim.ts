@@ -1,6 +1,7 @@
 // Optimizer updates and gradient-norm helpers. Each is ONE pass over a flat buffer of n floats
-// (a whole ParameterStore: p parameters, g gradients, state buffers in the same layout), a 4-wide
-// body then a scalar tail computing the same expression. Pure: pointers and scalars in, nothing
+// (a whole ParameterStore: p parameters, g gradients, state buffers in the same layout), four
+// lanes at a time; the last 1…3 floats go through the same vector code with partial loads and
+// stores (simd.ts), so there is one expression per rule and every float gets the same bits. Pure: pointers and scalars in, nothing
 // allocated. Everything that depends only on the step number (bias corrections, the decayed
 // Adagrad rate, AdamW's decay factor) is computed by the caller in f64 and passed in.
 //
@@ -24,6 +25,8 @@
 // as torch does (Python floats, cast to float inside its kernels): f32(0.999) is off by 1.3e-8,
 // and 1 − f32(0.999) would then be off by 1.3e-5 relative.
 
+import { load_lanes, store_lanes } from './simd';
+
 // ---- SGD ------------------------------------------------------------------------------------
 
 /** p (n) −= lr · update; buf (n) is the momentum buffer (unused when momentum = 0). */
@@ -32,30 +35,17 @@ export function f32_sgd_step(n: i32, p: usize, g: usize, buf: usize, lr_: f64, m
   const lr = <f32>lr_, momentum = <f32>momentum_, keep = <f32>(1 - dampening), wd = <f32>wd_;
   const vlr = f32x4.splat(lr), vmu = f32x4.splat(momentum), vkeep = f32x4.splat(keep);
   const vwd = f32x4.splat(wd);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const vp = v128.load(p + o);
-    let vd = v128.load(g + o);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2, k = n - i; // 4 lanes, or the last 1…3
+    const vp = load_lanes(p + o, k);
+    let vd = load_lanes(g + o, k);
     if (wd != 0) vd = f32x4.add(vd, f32x4.mul(vwd, vp));
     if (momentum != 0) {
-      const vb = first ? vd : f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.mul(vkeep, vd));
-      v128.store(buf + o, vb);
+      const vb = first ? vd : f32x4.add(f32x4.mul(vmu, load_lanes(buf + o, k)), f32x4.mul(vkeep, vd));
+      store_lanes(buf + o, vb, k);
       vd = nesterov ? f32x4.add(vd, f32x4.mul(vmu, vb)) : vb;
     }
-    v128.store(p + o, f32x4.sub(vp, f32x4.mul(vlr, vd)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const x = load<f32>(p + o);
-    let d = load<f32>(g + o);
-    if (wd != 0) d += wd * x;
-    if (momentum != 0) {
-      const b = first ? d : momentum * load<f32>(buf + o) + keep * d;
-      store<f32>(buf + o, b);
-      d = nesterov ? d + momentum * b : b;
-    }
-    store<f32>(p + o, x - lr * d);
+    store_lanes(p + o, f32x4.sub(vp, f32x4.mul(vlr, vd)), k);
   }
 }
 
@@ -68,51 +58,27 @@ export function f32_rmsprop_step(n: i32, p: usize, g: usize, sq: usize, gavg: us
   const wd = <f32>wd_, momentum = <f32>momentum_;
   const vlr = f32x4.splat(lr), va = f32x4.splat(alpha), va1 = f32x4.splat(alpha1);
   const veps = f32x4.splat(eps), vwd = f32x4.splat(wd), vmu = f32x4.splat(momentum);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const vp = v128.load(p + o);
-    let vd = v128.load(g + o);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2, k = n - i; // 4 lanes, or the last 1…3
+    const vp = load_lanes(p + o, k);
+    let vd = load_lanes(g + o, k);
     if (wd != 0) vd = f32x4.add(vd, f32x4.mul(vwd, vp));
-    const vs = f32x4.add(f32x4.mul(va, v128.load(sq + o)), f32x4.mul(va1, f32x4.mul(vd, vd)));
-    v128.store(sq + o, vs);
+    const vs = f32x4.add(f32x4.mul(va, load_lanes(sq + o, k)), f32x4.mul(va1, f32x4.mul(vd, vd)));
+    store_lanes(sq + o, vs, k);
     let vavg: v128;
     if (centered) {
-      const vga = f32x4.add(f32x4.mul(va, v128.load(gavg + o)), f32x4.mul(va1, vd));
-      v128.store(gavg + o, vga);
+      const vga = f32x4.add(f32x4.mul(va, load_lanes(gavg + o, k)), f32x4.mul(va1, vd));
+      store_lanes(gavg + o, vga, k);
       vavg = f32x4.add(f32x4.sqrt(f32x4.sub(vs, f32x4.mul(vga, vga))), veps);
     } else {
       vavg = f32x4.add(f32x4.sqrt(vs), veps);
     }
     if (momentum > 0) {
-      const vb = f32x4.add(f32x4.mul(vmu, v128.load(buf + o)), f32x4.div(vd, vavg));
-      v128.store(buf + o, vb);
-      v128.store(p + o, f32x4.sub(vp, f32x4.mul(vlr, vb)));
+      const vb = f32x4.add(f32x4.mul(vmu, load_lanes(buf + o, k)), f32x4.div(vd, vavg));
+      store_lanes(buf + o, vb, k);
+      store_lanes(p + o, f32x4.sub(vp, f32x4.mul(vlr, vb)), k);
     } else {
-      v128.store(p + o, f32x4.sub(vp, f32x4.mul(vlr, f32x4.div(vd, vavg))));
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const x = load<f32>(p + o);
-    let d = load<f32>(g + o);
-    if (wd != 0) d += wd * x;
-    const s = alpha * load<f32>(sq + o) + alpha1 * (d * d);
-    store<f32>(sq + o, s);
-    let avg: f32;
-    if (centered) {
-      const ga = alpha * load<f32>(gavg + o) + alpha1 * d;
-      store<f32>(gavg + o, ga);
-      avg = Mathf.sqrt(s - ga * ga) + eps;
-    } else {
-      avg = Mathf.sqrt(s) + eps;
-    }
-    if (momentum > 0) {
-      const b = momentum * load<f32>(buf + o) + d / avg;
-      store<f32>(buf + o, b);
-      store<f32>(p + o, x - lr * b);
-    } else {
-      store<f32>(p + o, x - lr * (d / avg));
+      store_lanes(p + o, f32x4.sub(vp, f32x4.mul(vlr, f32x4.div(vd, vavg))), k);
     }
   }
 }
@@ -133,39 +99,22 @@ export function f32_adam_step(n: i32, p: usize, g: usize, m: usize, v: usize, vm
   const vb2 = f32x4.splat(beta2), vb2c = f32x4.splat(beta2c);
   const veps = f32x4.splat(eps), vwd = f32x4.splat(wd), vdecay = f32x4.splat(decay);
   const vstep = f32x4.splat(step_size), vbc2 = f32x4.splat(bc2_sqrt);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    let vp = v128.load(p + o);
-    let vd = v128.load(g + o);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2, k = n - i; // 4 lanes, or the last 1…3
+    let vp = load_lanes(p + o, k);
+    let vd = load_lanes(g + o, k);
     if (wd != 0) vd = f32x4.add(vd, f32x4.mul(vwd, vp));
     if (decay != 1) vp = f32x4.mul(vp, vdecay);
-    const vm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vb1c, vd));
-    let vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(vb2c, f32x4.mul(vd, vd)));
-    v128.store(m + o, vm);
-    v128.store(v + o, vv);
+    const vm = f32x4.add(f32x4.mul(vb1, load_lanes(m + o, k)), f32x4.mul(vb1c, vd));
+    let vv = f32x4.add(f32x4.mul(vb2, load_lanes(v + o, k)), f32x4.mul(vb2c, f32x4.mul(vd, vd)));
+    store_lanes(m + o, vm, k);
+    store_lanes(v + o, vv, k);
     if (amsgrad) {
-      vv = f32x4.max(v128.load(vmax + o), vv);
-      v128.store(vmax + o, vv);
+      vv = f32x4.max(load_lanes(vmax + o, k), vv);
+      store_lanes(vmax + o, vv, k);
     }
     const vden = f32x4.add(f32x4.div(f32x4.sqrt(vv), vbc2), veps);
-    v128.store(p + o, f32x4.sub(vp, f32x4.mul(vstep, f32x4.div(vm, vden))));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    let x = load<f32>(p + o);
-    let d = load<f32>(g + o);
-    if (wd != 0) d += wd * x;
-    if (decay != 1) x *= decay;
-    const mm = beta1 * load<f32>(m + o) + beta1c * d;
-    let vv = beta2 * load<f32>(v + o) + beta2c * (d * d);
-    store<f32>(m + o, mm);
-    store<f32>(v + o, vv);
-    if (amsgrad) {
-      vv = max<f32>(load<f32>(vmax + o), vv);
-      store<f32>(vmax + o, vv);
-    }
-    store<f32>(p + o, x - step_size * (mm / (Mathf.sqrt(vv) / bc2_sqrt + eps)));
+    store_lanes(p + o, f32x4.sub(vp, f32x4.mul(vstep, f32x4.div(vm, vden))), k);
   }
 }
 
@@ -175,24 +124,14 @@ export function f32_adam_step(n: i32, p: usize, g: usize, m: usize, v: usize, vm
 export function f32_adagrad_step(n: i32, p: usize, g: usize, sum: usize, clr_: f64, wd_: f64, eps_: f64): void {
   const clr = <f32>clr_, wd = <f32>wd_, eps = <f32>eps_;
   const vclr = f32x4.splat(clr), vwd = f32x4.splat(wd), veps = f32x4.splat(eps);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const vp = v128.load(p + o);
-    let vd = v128.load(g + o);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2, k = n - i; // 4 lanes, or the last 1…3
+    const vp = load_lanes(p + o, k);
+    let vd = load_lanes(g + o, k);
     if (wd != 0) vd = f32x4.add(vd, f32x4.mul(vwd, vp));
-    const vs = f32x4.add(v128.load(sum + o), f32x4.mul(vd, vd));
-    v128.store(sum + o, vs);
-    v128.store(p + o, f32x4.sub(vp, f32x4.mul(vclr, f32x4.div(vd, f32x4.add(f32x4.sqrt(vs), veps)))));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const x = load<f32>(p + o);
-    let d = load<f32>(g + o);
-    if (wd != 0) d += wd * x;
-    const s = load<f32>(sum + o) + d * d;
-    store<f32>(sum + o, s);
-    store<f32>(p + o, x - clr * (d / (Mathf.sqrt(s) + eps)));
+    const vs = f32x4.add(load_lanes(sum + o, k), f32x4.mul(vd, vd));
+    store_lanes(sum + o, vs, k);
+    store_lanes(p + o, f32x4.sub(vp, f32x4.mul(vclr, f32x4.div(vd, f32x4.add(f32x4.sqrt(vs), veps)))), k);
   }
 }
 
@@ -235,27 +174,17 @@ export function f32_absmax(n: i32, x: usize): f32 {
 /** x (n) *= s. */
 export function f32_scale(n: i32, x: usize, s: f32): void {
   const vs = f32x4.splat(s);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(x + o, f32x4.mul(v128.load(x + o), vs));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(x + o, load<f32>(x + o) * s);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2, k = n - i; // 4 lanes, or the last 1…3
+    store_lanes(x + o, f32x4.mul(load_lanes(x + o, k), vs), k);
   }
 }
 
 /** x (n) = min(max(x, lo), hi), as torch.clamp_ (NaN stays NaN). */
 export function f32_clamp(n: i32, x: usize, lo: f32, hi: f32): void {
   const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(x + o, f32x4.pmin(f32x4.pmax(v128.load(x + o), vlo), vhi)); // NaN stays NaN
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(x + o, min<f32>(max<f32>(load<f32>(x + o), lo), hi));
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2, k = n - i; // 4 lanes, or the last 1…3
+    store_lanes(x + o, f32x4.pmin(f32x4.pmax(load_lanes(x + o, k), vlo), vhi), k); // NaN stays NaN
   }
 }

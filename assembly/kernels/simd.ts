@@ -17,11 +17,11 @@
   if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
-/** Load the first n (0…4) lanes at p, zeros elsewhere. */
+/** Load the first n (0…4) lanes at p, `fill` (default 0) in the others. */
 // @ts-ignore: decorator
-@inline export function load_lanes(p: usize, n: i32): v128 {
+@inline export function load_lanes(p: usize, n: i32, fill: f32 = 0): v128 {
   if (n >= 4) return v128.load(p);
-  let v = f32x4.splat(0);
+  let v = f32x4.splat(fill);
   if (n > 0) v = f32x4.replace_lane(v, 0, load<f32>(p));
   if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
   if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
