@@ -54,6 +54,11 @@ export class Tensor {
   }
 }
 
+/** x itself when it is a Tensor (the API reads inputs, never writes them), else Tensor.from(x, what). */
+export function asTensor(x: TensorLike, what: string): Tensor {
+  return x instanceof Tensor ? x : Tensor.from(x, what);
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

@@ -9,7 +9,7 @@
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { nextSeed, Rng } from '../random.js';
-import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
+import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
 import { Layer } from './layer.js';
@@ -55,7 +55,7 @@ export class Embedding extends Layer implements Module {
   forward(input: TensorLike, _ctx?: Context): Tensor {
     this.live();
     const V = this.numEmbeddings, D = this.embeddingDim, name = 'Embedding.forward';
-    const ids = input instanceof Tensor ? input : Tensor.from(input, `${name}: ids`);
+    const ids = asTensor(input, `${name}: ids`);
     for (let i = 0; i < ids.size; i++) {
       const v = ids.data[i];
       if (!Number.isInteger(v)) throw new ShapeError(`${name}: ids[${i}] = ${v} is not an integer token id`);
@@ -75,7 +75,7 @@ export class Embedding extends Layer implements Module {
     this.live();
     const p = this.pending, D = this.embeddingDim, name = 'Embedding.backward';
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
-    const dy = dOutput instanceof Tensor ? dOutput : Tensor.from(dOutput, `${name}: dOutput`);
+    const dy = asTensor(dOutput, `${name}: dOutput`);
     assertShape(dy.shape, [...p.shape, D], `${name}: dOutput`);
     assertFinite(dy.data, `${name}: dOutput`);
     const e = this.engine, a = this.arena;

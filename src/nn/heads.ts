@@ -10,7 +10,7 @@
 //
 // Key: T time, B batch, F features.
 import { ShapeError, StateError } from '../errors.js';
-import { Tensor, assertFinite, assertShape, checkLengths, type TensorLike } from '../tensor.js';
+import { asTensor, Tensor, assertFinite, assertShape, checkLengths, type TensorLike } from '../tensor.js';
 import type { Context, Module } from './module.js';
 import type { ParameterStore } from './params.js';
 
@@ -36,7 +36,7 @@ export class SequenceHead implements Module {
 
   forward(input: TensorLike, ctx: Partial<Context> = {}): Tensor {
     const name = 'SequenceHead.forward';
-    const x = input instanceof Tensor ? input : Tensor.from(input, `${name}: input`);
+    const x = asTensor(input, `${name}: input`);
     if (x.shape.length !== 3) throw new ShapeError(`${name}: input must be time-major (T, B, F), got [${x.shape.join(', ')}]`);
     const [T, B, F] = x.shape;
     if (T < 1) throw new ShapeError(`${name}: input needs at least one time step, got [${x.shape.join(', ')}]`);
@@ -70,7 +70,7 @@ export class SequenceHead implements Module {
   backward(dOutput: TensorLike): Tensor {
     const p = this.pending, name = 'SequenceHead.backward';
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
-    const dy = dOutput instanceof Tensor ? dOutput : Tensor.from(dOutput, `${name}: dOutput`);
+    const dy = asTensor(dOutput, `${name}: dOutput`);
     const { T, B, F, lens, argmax } = p;
     assertShape(dy.shape, [B, F], `${name}: dOutput`);
     assertFinite(dy.data, `${name}: dOutput`);

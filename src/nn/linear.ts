@@ -7,7 +7,7 @@
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { nextSeed } from '../random.js';
-import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
+import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { BackwardOptions, Context, Module } from './module.js';
 import { Layer } from './layer.js';
@@ -75,7 +75,7 @@ export class Linear extends Layer implements Module {
   forward(input: TensorLike, _ctx?: Context): Tensor {
     this.live();
     const I = this.inFeatures, O = this.outFeatures, name = 'Linear.forward';
-    const x = input instanceof Tensor ? input : Tensor.from(input, `${name}: input`);
+    const x = asTensor(input, `${name}: input`);
     if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== I) {
       throw new ShapeError(`${name}: input must be (…, ${I}) (last dimension = inFeatures), got [${x.shape.join(', ')}]`);
     }
@@ -110,7 +110,7 @@ export class Linear extends Layer implements Module {
     this.live();
     const p = this.pending, I = this.inFeatures, O = this.outFeatures, name = 'Linear.backward';
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
-    const dy = dOutput instanceof Tensor ? dOutput : Tensor.from(dOutput, `${name}: dOutput`);
+    const dy = asTensor(dOutput, `${name}: dOutput`);
     assertShape(dy.shape, [...p.shape.slice(0, -1), O], `${name}: dOutput`);
     assertFinite(dy.data, `${name}: dOutput`);
     const { N } = p, e = this.engine, a = this.arena, ps = this.params;

@@ -8,7 +8,7 @@ import { getEngine, type Engine } from '../engine/engine.js';
 import { NumericError, ShapeError, StateError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { nextSeed, Rng } from '../random.js';
-import { Tensor, assertFinite, assertShape, type TensorLike, positiveInt, checkLengths } from '../tensor.js';
+import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt, checkLengths } from '../tensor.js';
 import { Arena } from './arena.js';
 import { Layer } from './layer.js';
 import { uniform } from './init.js';
@@ -63,6 +63,23 @@ interface UnitPart { j0: number; j1: number; n: number }
 interface LayerBuffers {
   xin: number; out: number; ldo: number; h0: number; hN: number; c0: number; cN: number;
   g: number; cs: number; hp: number; hn: number; hg: number; pre: number; lens: number;
+}
+
+/**
+ * The optional state pair of a call (h0 and c0, or dhN and dcN): each checked for its shape and
+ * finite values, or null when not given; the cell-state one only for LSTM.
+ */
+function statePair(kind: RecurrentKind, h: TensorLike | undefined, c: TensorLike | undefined, [hName, cName]: [string, string],
+                   hShape: readonly number[], cShape: readonly number[], where: string): [Tensor | null, Tensor | null] {
+  if (c !== undefined && kind !== 'LSTM') throw new ShapeError(`${where}: ${cName} is only for LSTM`);
+  const checked = (x: TensorLike | undefined, shape: readonly number[], what: string) => {
+    if (x === undefined) return null;
+    const t = asTensor(x, what);
+    assertShape(t.shape, shape, what);
+    assertFinite(t.data, what);
+    return t;
+  };
+  return [checked(h, hShape, `${where}: ${hName}`), checked(c, cShape, `${where}: ${cName}`)];
 }
 
 /** Sequences b0 … b0+B-1 of a batch, with their working memory. */
@@ -157,7 +174,7 @@ export class Recurrent extends Layer {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst } = this.config;
     const D = this.numDirections, R = this.outputSize;
     const name = `${kind}.forward`;
-    const x = input instanceof Tensor ? input : Tensor.from(input, `${name}: input`);
+    const x = asTensor(input, `${name}: input`);
     const unbatched = x.shape.length === 2;
     if (x.shape.length !== 3 && !unbatched) {
       throw new ShapeError(`${name}: input must be 3-D (${batchFirst ? 'B, T' : 'T, B'}, ${I}) or 2-D (T, ${I}), got [${x.shape.join(', ')}]`);
@@ -170,11 +187,7 @@ export class Recurrent extends Layer {
     if (T < 1 || B < 1) throw new ShapeError(`${name}: input needs at least one time step and one sequence, got [${x.shape.join(', ')}]`);
     assertFinite(x.data, `${name}: input`);
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
-    const h0 = state.h0 === undefined ? null : Tensor.from(state.h0, `${name}: h0`);
-    const c0 = state.c0 === undefined ? null : Tensor.from(state.c0, `${name}: c0`);
-    if (c0 && kind !== 'LSTM') throw new ShapeError(`${name}: c0 is only for LSTM`);
-    if (h0) { assertShape(h0.shape, stateShape(R), `${name}: h0`); assertFinite(h0.data, `${name}: h0`); }
-    if (c0) { assertShape(c0.shape, stateShape(H), `${name}: c0`); assertFinite(c0.data, `${name}: c0`); }
+    const [h0, c0] = statePair(kind, state.h0, state.c0, ['h0', 'c0'], stateShape(R), stateShape(H), name);
     const lengths = state.lengths === undefined ? null : checkLengths(state.lengths, T, B, name);
 
     this.pending = null;
@@ -294,14 +307,10 @@ export class Recurrent extends Layer {
     const D = this.numDirections, R = this.outputSize;
     const bf = batchFirst && !unbatched;
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
-    const dOut = grads.dOutput instanceof Tensor ? grads.dOutput : Tensor.from(grads.dOutput, `${name}: dOutput`);
+    const dOut = asTensor(grads.dOutput, `${name}: dOutput`);
     assertShape(dOut.shape, unbatched ? [T, D * R] : bf ? [B, T, D * R] : [T, B, D * R], `${name}: dOutput`);
     assertFinite(dOut.data, `${name}: dOutput`);
-    const dhN = grads.dhN === undefined ? null : Tensor.from(grads.dhN, `${name}: dhN`);
-    const dcN = grads.dcN === undefined ? null : Tensor.from(grads.dcN, `${name}: dcN`);
-    if (dcN && kind !== 'LSTM') throw new ShapeError(`${name}: dcN is only for LSTM`);
-    if (dhN) { assertShape(dhN.shape, stateShape(R), `${name}: dhN`); assertFinite(dhN.data, `${name}: dhN`); }
-    if (dcN) { assertShape(dcN.shape, stateShape(H), `${name}: dcN`); assertFinite(dcN.data, `${name}: dcN`); }
+    const [dhN, dcN] = statePair(kind, grads.dhN, grads.dcN, ['dhN', 'dcN'], stateShape(R), stateShape(H), name);
 
     const slices = this.slices;
     const e = this.engine, k = e.kernels;
@@ -486,13 +495,7 @@ export class Recurrent extends Layer {
     const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind, bidirectional } = this.config;
     if (bidirectional) throw new StateError(`${kind}.resetState: step() runs forward in time; a bidirectional model needs whole sequences (forward)`);
     const B = positiveInt(batch, `${kind}.resetState: batch`), R = this.outputSize, G = GATES[kind] * H;
-    const h0 = state.h0 === undefined ? null : Tensor.from(state.h0, `${kind}.resetState: h0`);
-    const c0 = state.c0 === undefined ? null : Tensor.from(state.c0, `${kind}.resetState: c0`);
-    if (h0) { assertShape(h0.shape, [L, B, R], `${kind}.resetState: h0`); assertFinite(h0.data, `${kind}.resetState: h0`); }
-    if (c0) {
-      if (kind !== 'LSTM') throw new ShapeError(`${kind}.resetState: c0 is only for LSTM`);
-      assertShape(c0.shape, [L, B, H], `${kind}.resetState: c0`); assertFinite(c0.data, `${kind}.resetState: c0`);
-    }
+    const [h0, c0] = statePair(kind, state.h0, state.c0, ['h0', 'c0'], [L, B, R], [L, B, H], `${kind}.resetState`);
     const r: [string, number][] = [['x', B * I], ['h', L * B * R], ['c', L * B * H], ['g', B * G], ['cs', B * H], ['hp', P ? B * H : 0],
       ['hn', B * H], ['hg', B * G]];
     for (let l = 0; l < L; l++) r.push([`o${l}`, B * R]);

@@ -18,7 +18,7 @@
 // weights sum to 0 — we never hand NaN gradients to an optimizer).
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
-import { Tensor, assertFinite, assertShape, checkLengths, type TensorLike } from '../tensor.js';
+import { asTensor, Tensor, assertFinite, assertShape, checkLengths, type TensorLike } from '../tensor.js';
 import { Arena } from '../nn/arena.js';
 
 export type Reduction = 'mean' | 'sum';
@@ -70,7 +70,7 @@ abstract class Loss {
    *  validation changes nothing. */
   protected begin(input: TensorLike): Tensor {
     this.live();
-    return input instanceof Tensor ? input : Tensor.from(input, `${this.name}: input`);
+    return asTensor(input, `${this.name}: input`);
   }
 
   /** Reduce the kernel's sum and remember the gradient's scale for backward. */
@@ -141,7 +141,7 @@ abstract class ElementwiseLoss extends Loss {
 
   forward(input: TensorLike, target: TensorLike, opts: LossCallOptions = {}): number {
     const x = this.begin(input), name = `${this.name}.forward`;
-    const y = target instanceof Tensor ? target : Tensor.from(target, `${name}: target`);
+    const y = asTensor(target, `${name}: target`);
     assertShape(y.shape, x.shape, `${name}: target (must match the input)`);
     const lengths = this.lengths(opts, x.shape, 2);
     assertFinite(x.data, `${name}: input`);
