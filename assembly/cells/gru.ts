@@ -4,7 +4,7 @@
 import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
 import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_gru_step_forward, f32_gru_step_backward } from '../kernels/gates';
-import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
+import { input_projection, input_grads, recurrent_grads, bias_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
 /**
  * Forward, with the weights packed by f32_pack_w (pw_ih, pw_hh).
@@ -63,6 +63,7 @@ export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
     f32_gemm_pk(B, H, G, dgh + t * gB, G, pt_hh, dh, H, 1);
     if (padded) copy_padded_rows(B, H, lens, <i32>t, stash, H, dh, H);
   }
-  input_grads(T * B, I, G, dgx, x, ldx, pt_ih, dx, lddx, dw_ih, db_ih);
-  recurrent_grads(T, B, G, H, reverse, dgh, h0, out, ldo, dw_hh, db_hh);
+  input_grads(T * B, I, G, dgx, x, ldx, pt_ih, dx, lddx, dw_ih);
+  recurrent_grads(T, B, G, H, reverse, dgh, h0, out, ldo, dw_hh);
+  bias_grads(T * B, G, 2 * H, dgx, dgh, db_ih, db_hh);
 }

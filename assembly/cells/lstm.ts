@@ -5,7 +5,7 @@ import { f32_gemm_nn } from '../kernels/gemm';
 import { f32_gemm_pk } from '../kernels/gemm-packed';
 import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_lstm_step_forward, f32_lstm_step_backward } from '../kernels/gates';
-import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
+import { input_projection, input_grads, recurrent_grads, bias_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
 /**
  * Forward. The weights come packed by f32_pack_w (pw_ih, pw_hh, pw_hr); the biases as they are.
@@ -93,7 +93,8 @@ export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, revers
       copy_padded_rows(B, H, lens, <i32>t, stash + (<usize>R << 2), R + H, dc, H);
     }
   }
-  input_grads(T * B, I, G, dgates, x, ldx, pt_ih, dx, lddx, dw_ih, db_ih);
-  recurrent_grads(T, B, G, R, reverse, dgates, h0, out, ldo, dw_hh, db_hh);
+  input_grads(T * B, I, G, dgates, x, ldx, pt_ih, dx, lddx, dw_ih);
+  recurrent_grads(T, B, G, R, reverse, dgates, h0, out, ldo, dw_hh);
+  bias_grads(T * B, G, G, dgates, dgates, db_ih, db_hh);
   if (P) f32_gemm_nn(P, H, T * B, dhs, 1, P, hpre, H, dw_hr, H, 1);
 }

@@ -4,7 +4,7 @@
 import { f32_gemm_pk } from '../kernels/gemm-packed';
 import { f32_add_rows, f32_copy_rows } from '../kernels/elementwise';
 import { f32_rnn_step_forward, f32_rnn_step_backward } from '../kernels/gates';
-import { input_projection, input_grads, recurrent_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
+import { input_projection, input_grads, recurrent_grads, bias_grads, time_at, any_padded, copy_padded_rows, zero_padded_rows } from './common';
 
 /** Forward (weights packed by f32_pack_w). x rows stride ldx; h0 (B,H); out rows stride ldo; hN (B,H). Scratch pre (T,B,H). lens: see common.ts. */
 export function rnn_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
@@ -45,6 +45,7 @@ export function rnn_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32, r
     f32_gemm_pk(B, H, H, da + t * hB, H, pt_hh, dh, H, 0);
     if (padded) copy_padded_rows(B, H, lens, <i32>t, stash, H, dh, H);
   }
-  input_grads(T * B, I, H, da, x, ldx, pt_ih, dx, lddx, dw_ih, db_ih);
-  recurrent_grads(T, B, H, H, reverse, da, h0, out, ldo, dw_hh, db_hh);
+  input_grads(T * B, I, H, da, x, ldx, pt_ih, dx, lddx, dw_ih);
+  recurrent_grads(T, B, H, H, reverse, da, h0, out, ldo, dw_hh);
+  bias_grads(T * B, H, H, da, da, db_ih, db_hh);
 }
