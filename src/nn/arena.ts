@@ -12,14 +12,15 @@ export class Arena {
   constructor(private readonly engine: Engine) {}
 
   /**
-   * Make sure the regions for `key` exist; `sizes` lists [name, floats]. Returns true when the
-   * layout changed (what the regions held before is then gone).
+   * Make sure the regions for `key` exist; `sizes` lists [name, floats], or is a function that
+   * lists them, called only when the key changed. Returns true when the layout changed (what the
+   * regions held before is then gone).
    */
-  ensure(key: string, sizes: [string, number][]): boolean {
+  ensure(key: string, sizes: [string, number][] | (() => [string, number][])): boolean {
     if (key === this.key) return false;
     let total = 0;
     const offsets: [string, number][] = [];
-    for (const [name, n] of sizes) {
+    for (const [name, n] of typeof sizes === 'function' ? sizes() : sizes) {
       offsets.push([name, total]);
       total += (n + 15) & ~15; // 64-byte aligned regions (cache lines, see heap.ts)
     }

@@ -403,7 +403,7 @@ export class Recurrent extends Layer {
     let b0 = 0;
     this.slices.forEach((sl, i) => {
       sl.b0 = b0; sl.B = sizes[i]; b0 += sizes[i];
-      sl.fwd.ensure(`${T}x${sl.B}`, this.forwardRegions(T, sl.B)); // the backward arena re-carves itself by its own key
+      sl.fwd.ensure(`${T}x${sl.B}`, () => this.forwardRegions(T, sl.B)); // the backward arena re-carves itself by its own key
     });
     return this.slices;
   }
@@ -585,13 +585,15 @@ export class Recurrent extends Layer {
   private ensureBackwardArena(sl: Slice, T: number): void {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, B = sl.B, TB = T * B;
-    const r: [string, number][] = [['dout', TB * D * R], ['dhN', D * L * B * R], ['dh0', D * L * B * R], ['dg', TB * G],
-      ['stash', B * (R + H)]];
-    if (kind === 'LSTM') r.push(['dcN', D * L * B * H], ['dc0', D * L * B * H]);
-    if (kind === 'LSTM' && P) r.push(['dhs', TB * P], ['dhpre', B * H]);
-    if (kind === 'GRU') r.push(['dg2', TB * G]);
-    for (let l = 0; l < L; l++) r.push([`dx${l}`, TB * (l === 0 ? I : D * R)]);
-    sl.bwd.ensure(`${T}x${B}`, r);
+    sl.bwd.ensure(`${T}x${B}`, () => {
+      const r: [string, number][] = [['dout', TB * D * R], ['dhN', D * L * B * R], ['dh0', D * L * B * R], ['dg', TB * G],
+        ['stash', B * (R + H)]];
+      if (kind === 'LSTM') r.push(['dcN', D * L * B * H], ['dc0', D * L * B * H]);
+      if (kind === 'LSTM' && P) r.push(['dhs', TB * P], ['dhpre', B * H]);
+      if (kind === 'GRU') r.push(['dg2', TB * G]);
+      for (let l = 0; l < L; l++) r.push([`dx${l}`, TB * (l === 0 ? I : D * R)]);
+      return r;
+    });
   }
 
 
