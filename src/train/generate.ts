@@ -25,8 +25,19 @@ export function sampleLogits(logits: ArrayLike<number>, o: SampleOptions, rng: R
   if (!(temp >= 0)) throw new ShapeError(`temperature must be ≥ 0, got ${temp}`);
   if (!Number.isInteger(topK) || topK < 0) throw new ShapeError(`topK must be an integer ≥ 0, got ${topK}`);
   if (!(topP > 0 && topP <= 1)) throw new ShapeError(`topP must be in (0, 1], got ${topP}`);
+  if (temp === 0 || (topK === 0 && topP === 1)) {
+    // Greedy, or nothing filtered: no ranking needed (a sort per token cost more than the step).
+    let best = 0;
+    for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+    if (temp === 0) return best;
+    const max = logits[best];
+    let z = 0;
+    for (let i = 0; i < V; i++) z += Math.exp((logits[i] - max) / temp);
+    let u = rng.next() * z;
+    for (let i = 0; i < V; i++) { u -= Math.exp((logits[i] - max) / temp); if (u < 0) return i; }
+    return best;
+  }
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a]);
-  if (temp === 0) return order[0];
   const keep = topK > 0 ? Math.min(topK, V) : V;
   const max = logits[order[0]];
   const p = order.slice(0, keep).map((i) => Math.exp((logits[i] - max) / temp));
