@@ -5,7 +5,7 @@
 // Key: T time, B batch, I input, H hidden, P projection (LSTM only), R = P || H the width of h,
 // G gate rows (H RNN, 4H LSTM, 3H GRU), L layers, D directions.
 import { getEngine, type Engine } from '../engine/engine.js';
-import { NumericError, ShapeError, StateError } from '../errors.js';
+import { ShapeError, StateError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { nextSeed, Rng } from '../random.js';
 import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt, checkLengths } from '../tensor.js';
@@ -421,7 +421,7 @@ export class Recurrent extends Layer {
     const { inputSize: I, kind } = this.config;
     const B = st.B, R = this.outputSize, e = this.engine;
     if (x.length !== B * I) throw new ShapeError(`${kind}.step: x has ${x.length} values, expected batch × inputSize = ${B} × ${I}`);
-    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new NumericError(`${kind}.step: x has a non-finite value (${x[i]}) at ${i}`);
+    assertFinite(x, `${kind}.step: x`);
     if (out && out.length !== B * R) throw new ShapeError(`${kind}.step: out has ${out.length} values, expected ${B * R}`);
     this.pack();
     // Rebuilt after a repack, and when the engine's threads changed (a plan split across threads
