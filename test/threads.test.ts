@@ -177,13 +177,30 @@ describe('threads', () => {
             const lists = spy.mock.calls.map((c) => c[0]);
             expect(lists.length).toBe(5);
             for (const l of lists) {
-              expect(l.map((calls) => calls.filter(([n]) => n.endsWith('_seq_forward_split')).map((c) => (c.at(-3) as number) - (c.at(-4) as number))))
+              expect(l.map((calls) => calls.filter(([n]) => n.endsWith('_seq_forward_split')).map((c) => (c.at(-4) as number) - (c.at(-5) as number))))
                 .toEqual([[32, 32], [32, 32], [16, 16]]); // units per thread, for each of the 2 layers
             }
           } finally { spy.mockRestore(); }
           a.dispose(); b.dispose();
         }
       } finally { e3.dispose(); }
+    });
+    it('a kernel that fails on one thread: the call throws (the other stops waiting at its barrier), the next is right', () => {
+      // A bad input pointer on one thread (what only a bug would pass) traps there; the other
+      // thread is then spinning at a per-step barrier and must give up (the pool's abort word).
+      const a = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 15, engine: one });
+      const b = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 15, engine: two });
+      const x = new Tensor(randomArray(6 * 1 * 4, 16), [6, 1, 4]);
+      const pool = two.pool!, run = pool.run.bind(pool);
+      for (const victim of [1, 0]) { // the worker's list, then the calling thread's own
+        const spy = vi.spyOn(pool, 'run').mockImplementationOnce((lists) => run(lists.map((l, i) => (i !== victim ? l
+          : l.map((c) => (c[0].endsWith('_seq_forward_split') ? [c[0], ...c.slice(1, 6), 0x7ffffff0, ...c.slice(7)] as typeof c : c))))));
+        try {
+          expect(() => b.forward(x)).toThrow(victim ? /a kernel failed on worker 1/ : /out of bounds/);
+        } finally { spy.mockRestore(); }
+        expect(Buffer.from(b.forward(x).output.data.buffer).equals(Buffer.from(a.forward(x).output.data.buffer)), `after a failure on thread ${victim}`).toBe(true);
+      }
+      a.dispose(); b.dispose();
     });
     it('the given initial state is used', () => {
       const a = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: one }), b = new LSTM({ inputSize: 4, hiddenSize: 32, seed: 10, engine: two });

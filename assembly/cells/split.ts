@@ -12,7 +12,8 @@
 // Restrictions (the caller checks them): H and j0, j1 multiples of 16 (the packed panels of
 // W_ih, W_hh hold 16 rows, and a thread's rows of each gate block must be whole panels); no
 // projection (LSTMP), no per-row lengths. Key as in lstm.ts; bar: two i32 words (see
-// split_barrier), zero before the first call and shared by the n threads of the call.
+// split_barrier), zero before the first call and shared by the n threads of the call; abort:
+// the pool's abort word (a call whose partner failed returns early, its outputs undefined).
 import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
 import { lstm_units_forward, gru_units_forward, rnn_units_forward } from '../kernels/gate-units';
 import { f32_copy_rows } from '../kernels/elementwise';
@@ -21,22 +22,26 @@ import { time_at } from './common';
 /**
  * Wait until all n threads have arrived: a counter barrier on two i32 words at bar (arrivals,
  * generation). The last to arrive resets the count and bumps the generation; the others spin
- * until it moves. Only spinning, never memory.atomic.wait: in V8 11.3 (Node 20) a thread that
- * blocked there in its first calls sometimes left the barrier before the others had arrived
- * (outputs wrong from one step on; found under CPU contention, 5–8 in 20 fresh processes with a
- * 10-spin threshold, none with spinning alone). A step takes microseconds; a stalled partner
- * costs its spinner that stall's time. Single-threaded builds have no atomics and never run
- * with n > 1.
+ * until it moves, or until the i32 at abort is set (another thread's kernel failed: the pool
+ * sets it, see src/engine/pool.ts), when it returns false and the call gives up. Only
+ * spinning, never memory.atomic.wait: in V8 11.3 (Node 20) a thread that blocked there in its
+ * first calls sometimes left the barrier before the others had arrived (outputs wrong from one
+ * step on; found under CPU contention, 5–8 in 20 fresh processes with a 10-spin threshold, none
+ * with spinning alone). A step takes microseconds; a stalled partner costs its spinner that
+ * stall's time. Single-threaded builds have no atomics and never run with n > 1.
  */
-function split_barrier(bar: usize, n: i32): void {
-  if (!ASC_FEATURE_THREADS || n <= 1) return;
+function split_barrier(bar: usize, n: i32, abort: usize): bool {
+  if (!ASC_FEATURE_THREADS || n <= 1) return true;
   const gen = atomic.load<i32>(bar, 4);
   if (atomic.add<i32>(bar, 1) == n - 1) {
     atomic.store<i32>(bar, 0);
     atomic.store<i32>(bar, gen + 1, 4);
-    return;
+    return true;
   }
-  while (atomic.load<i32>(bar, 4) == gen) { /* spin */ }
+  while (atomic.load<i32>(bar, 4) == gen) {
+    if (atomic.load<i32>(abort)) return false;
+  }
+  return true;
 }
 
 /** Bytes from the start of a packed matrix (K reductions) to the panel holding row r (r % 16 = 0). */
@@ -53,7 +58,7 @@ export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: 
                                        x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                        h0: usize, c0: usize, out: usize, ldo: i32, hN: usize, cN: usize,
                                        gates: usize, cs: usize, j0: i32, j1: i32,
-                                       bar: usize, n: i32): void {
+                                       bar: usize, n: i32, abort: usize): void {
   const G = 4 * H, w = j1 - j0;
   const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   for (let q = 0; q < 4; q++) {
@@ -69,7 +74,7 @@ export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: 
       f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), gt + (<usize>r << 2), G, 1);
     }
     lstm_units_forward(B, H, j0, j1, gt, cp, H, ct, ot, ldo);
-    split_barrier(bar, n);
+    if (!split_barrier(bar, n, abort)) return;
     hp = ot; ldhp = ldo; cp = ct;
   }
   const o = <usize>j0 << 2;
@@ -85,7 +90,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                       h0: usize, out: usize, ldo: i32, hN: usize,
                                       gates: usize, hn: usize, hg: usize, j0: i32, j1: i32,
-                                      bar: usize, n: i32): void {
+                                      bar: usize, n: i32, abort: usize): void {
   const G = 3 * H, w = j1 - j0;
   const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   for (let q = 0; q < 3; q++) {
@@ -101,7 +106,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
       gemm_pk_bias(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), hg + rb, G, 0, b_hh ? b_hh + rb : 0, 0);
     }
     gru_units_forward(B, H, j0, j1, gates + t * gB, hg, hp, ldhp, ot, ldo, hn + t * hB);
-    split_barrier(bar, n);
+    if (!split_barrier(bar, n, abort)) return;
     hp = ot; ldhp = ldo;
   }
   const o = <usize>j0 << 2;
@@ -112,7 +117,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
 export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                       h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, j0: i32, j1: i32,
-                                      bar: usize, n: i32): void {
+                                      bar: usize, n: i32, abort: usize): void {
   const w = j1 - j0, jb = <usize>j0 << 2;
   const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(j0, I), pre + jb, H, 0, b_ih ? b_ih + jb : 0, b_hh ? b_hh + jb : 0);
@@ -122,7 +127,7 @@ export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     const at = pre + t * hB, ot = out + t * oB;
     f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(j0, H), at + jb, H, 1);
     rnn_units_forward(B, H, j0, j1, at, ot, ldo, relu);
-    split_barrier(bar, n);
+    if (!split_barrier(bar, n, abort)) return;
     hp = ot; ldhp = ldo;
   }
   f32_copy_rows(B, w, hp + jb, ldhp, hN + jb, H);

@@ -177,7 +177,11 @@ export async function createEngine(source?: WasmSource, opts: EngineOptions = {}
   if (threads > 1) {
     const fns = instance.exports as unknown as Record<string, (...a: number[]) => unknown>;
     const names = Object.keys(instance.exports).filter((n) => typeof fns[n] === 'function');
-    engine.pool = await ThreadPool.create(module, memory, fns, names, threads - 1);
+    // One cache line for the pool's abort word (see ThreadPool: threads spinning in a split
+    // forward's barrier give up when another thread's kernel failed).
+    const abort = engine.alloc(16);
+    engine.zero(abort, 16);
+    engine.pool = await ThreadPool.create(module, memory, fns, names, threads - 1, abort);
   }
   return engine;
 }

@@ -82,15 +82,15 @@ export interface Kernels {
   lstm_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr, c0: Ptr,
     out: Ptr, ldo: number, hN: Ptr, cN: Ptr, gates: Ptr, cs: Ptr, j0: number, j1: number,
-    bar: Ptr, n: number): void;
+    bar: Ptr, n: number, abort: Ptr): void;
   gru_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
     out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr, j0: number, j1: number,
-    bar: Ptr, n: number): void;
+    bar: Ptr, n: number, abort: Ptr): void;
   rnn_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number, relu: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
     out: Ptr, ldo: number, hN: Ptr, pre: Ptr, j0: number, j1: number,
-    bar: Ptr, n: number): void;
+    bar: Ptr, n: number, abort: Ptr): void;
 }
 
 /** Scalar twins exported beside each SIMD kernel (suffix `_ref`), for tests. */

@@ -54,7 +54,7 @@ listen(async (m) => {
       let p = s + ${HEADER}; const end = p + ctl[s + 2];
       while (p < end) { const n = ctl[p + 1]; fns[ctl[p]](...ctl.subarray(p + 2, p + 2 + n)); p += 2 + n; }
       ctl[s + 3] = 0;
-    } catch (err) { ctl[s + 3] = 1; }
+    } catch (err) { ctl[s + 3] = 1; Atomics.store(new Int32Array(m.memory.buffer), m.abort >> 2, 1); }
     Atomics.store(ctl, s + 1, seq);
     Atomics.notify(ctl, s + 1);
   }
@@ -71,7 +71,8 @@ export class ThreadPool {
   private readonly canWait: boolean;
 
   private constructor(private readonly workers: WorkerLike[], control: SharedArrayBuffer,
-                      names: readonly string[], private readonly fns: Record<string, (...a: number[]) => unknown>) {
+                      names: readonly string[], private readonly fns: Record<string, (...a: number[]) => unknown>,
+                      private readonly memory: WebAssembly.Memory, readonly abort: number) {
     this.ctl = new Int32Array(control);
     this.index = new Map(names.map((n, i) => [n, i]));
     // Browsers forbid Atomics.wait on the main thread; there the caller spins instead.
@@ -80,9 +81,14 @@ export class ThreadPool {
     this.canWait = ok;
   }
 
-  /** Start `extra` workers on the shared memory (the calling thread is the pool's first thread). */
+  /**
+   * Start `extra` workers on the shared memory (the calling thread is the pool's first thread).
+   * abort: byte address of an i32 in that memory, zero, which a thread whose kernel failed sets
+   * to 1, so that the others, spinning in a barrier of a forward split across them
+   * (assembly/cells/split.ts), return instead of waiting forever; run() clears it and throws.
+   */
   static async create(module: WebAssembly.Module, memory: WebAssembly.Memory, fns: Record<string, (...a: number[]) => unknown>,
-                      names: readonly string[], extra: number): Promise<ThreadPool> {
+                      names: readonly string[], extra: number, abort: number): Promise<ThreadPool> {
     const control = new SharedArrayBuffer(4 * SLOT * Math.max(extra, 1));
     const workers: WorkerLike[] = [];
     await Promise.all(Array.from({ length: extra }, async (_, i) => {
@@ -92,11 +98,11 @@ export class ThreadPool {
         const done = (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(`wasm-rnn worker: ${String(m)}`)));
         if ('on' in w) (w as unknown as { once(e: string, f: (m: unknown) => void): void }).once('message', done);
         else (w as unknown as Worker).onmessage = (e) => done(e.data);
-        w.postMessage({ module, memory, control, slot: i * SLOT, names });
+        w.postMessage({ module, memory, control, slot: i * SLOT, names, abort });
       });
       w.unref?.();
     }));
-    return new ThreadPool(workers, control, names, fns);
+    return new ThreadPool(workers, control, names, fns, memory, abort);
   }
 
   /** Threads in the pool, the calling one included. */
@@ -126,7 +132,7 @@ export class ThreadPool {
     let error: unknown = null;
     try {
       for (const [name, ...args] of lists[0] ?? []) this.fns[name](...args);
-    } catch (err) { error = err; }
+    } catch (err) { error = err; Atomics.store(new Int32Array(this.memory.buffer), this.abort >> 2, 1); }
     for (let w = 1; w < lists.length; w++) {
       const d = (w - 1) * SLOT + 1;
       const until = performance.now() + SPIN_MS;
@@ -135,7 +141,10 @@ export class ThreadPool {
       }
       if (ctl[d + 2]) error ??= new Error(`wasm-rnn: a kernel failed on worker ${w}`);
     }
-    if (error) throw error;
+    if (error) {
+      Atomics.store(new Int32Array(this.memory.buffer), this.abort >> 2, 0);
+      throw error;
+    }
   }
 
   /** Stop the workers. */

@@ -217,7 +217,7 @@ export class Recurrent extends Layer {
     }
     this.pack();
     const parts = slices.length === 1 ? this.unitParts(T, B, dropped, lengths !== null) : null;
-    this.engine.run(parts
+    this.run(parts
       ? parts.map((u) => this.forwardCalls(T, slices[0], dropped, false, u))
       : slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
 
@@ -235,6 +235,20 @@ export class Recurrent extends Layer {
     const res: ForwardResult = { output: new Tensor(output, outShape), hN: new Tensor(hN, stateShape(R)) };
     if (cN) res.cN = new Tensor(cN, stateShape(H));
     return res;
+  }
+
+  /**
+   * engine.run for forwards; when a kernel failed on some thread (the pool then throws, and the
+   * threads of a split forward have left its barrier early), the barrier words are zeroed for
+   * the next call.
+   */
+  private run(lists: Call[][]): void {
+    try {
+      this.engine.run(lists);
+    } catch (err) {
+      if (this.barrier) this.engine.zero(this.barrier, 16);
+      throw err;
+    }
   }
 
   /**
@@ -449,7 +463,7 @@ export class Recurrent extends Layer {
     const pw = [pk.at(`weight_ih${sfx}`), pk.at(`weight_hh${sfx}`), this.params.addr(`bias_ih${sfx}`), this.params.addr(`bias_hh${sfx}`)];
     const relu = this.config.nonlinearity === 'relu' ? 1 : 0;
     if (part) {
-      const sync = [part.j0, part.j1, this.barrier, part.n];
+      const sync = [part.j0, part.j1, this.barrier, part.n, this.engine.pool!.abort];
       if (kind === 'LSTM') return ['lstm_seq_forward_split', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.c0, b.out, b.ldo, b.hN, b.cN, b.g, b.cs, ...sync];
       if (kind === 'GRU') return ['gru_seq_forward_split', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.g, b.hn, b.hg, ...sync];
       return ['rnn_seq_forward_split', T, B, inW, H, d, relu, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.pre, ...sync];
@@ -479,7 +493,7 @@ export class Recurrent extends Layer {
       };
       (parts ?? [undefined]).forEach((u, i) => lists[i].push(this.layerCall(1, B, l, 0, l === 0 ? I : R, u, b)));
     }
-    if (parts) return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => e.run(lists), threads: e.threads };
+    if (parts) return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => this.run(lists), threads: e.threads };
     // One thread: each call bound once, so a step is L plain function calls.
     const k = e.kernels as unknown as Record<string, (...args: number[]) => void>;
     const layers = lists[0].map(([name, ...args]) => { const f = k[name]; return () => f(...args); });
