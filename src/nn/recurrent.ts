@@ -191,7 +191,8 @@ export class Recurrent extends Layer {
     const lengths = state.lengths === undefined ? null : checkLengths(state.lengths, T, B, name);
 
     this.pending = null;
-    const slices = this.plan(T, B);
+    const dropped = this.dropping;
+    const slices = this.plan(T, B, dropped);
     const e = this.engine, bf = batchFirst && !unbatched;
     for (const sl of slices) {
       const a = sl.fwd;
@@ -202,7 +203,6 @@ export class Recurrent extends Layer {
       }
       if (lengths) new Int32Array(e.memory.buffer, a.at('lens'), sl.B).set(lengths.subarray(sl.b0, sl.b0 + sl.B));
     }
-    const dropped = this.dropping;
     if (dropped) {
       // Inverted dropout masks m ∈ {0, 1/(1-p)} for the whole batch, drawn in one order whatever
       // the number of threads, then given to each slice (saved for backward).
@@ -405,7 +405,7 @@ export class Recurrent extends Layer {
    * the same GEMM tiles as on one thread and outputs are the same bit for bit. Each slice owns
    * its working memory; slices after the first also a private gradient buffer.
    */
-  private plan(T: number, B: number): Slice[] {
+  private plan(T: number, B: number, dropped: boolean): Slice[] {
     const threads = this.engine.threads;
     const n = threads > 1 && B >= PARALLEL_MIN_BATCH ? Math.min(threads, B >> 1) : 1;
     const sizes = splitEven(B, n);
@@ -417,7 +417,8 @@ export class Recurrent extends Layer {
     let b0 = 0;
     this.slices.forEach((sl, i) => {
       sl.b0 = b0; sl.B = sizes[i]; b0 += sizes[i];
-      sl.fwd.ensure(`${T}x${sl.B}`, () => this.forwardRegions(T, sl.B)); // the backward arena re-carves itself by its own key
+      // The backward arena re-carves itself by its own key.
+      sl.fwd.ensure(`${T}x${sl.B}${dropped ? ' dropout' : ''}`, () => this.forwardRegions(T, sl.B, dropped));
     });
     return this.slices;
   }
@@ -510,13 +511,14 @@ export class Recurrent extends Layer {
     if (bidirectional) throw new StateError(`${kind}.resetState: step() runs forward in time; a bidirectional model needs whole sequences (forward)`);
     const B = positiveInt(batch, `${kind}.resetState: batch`), R = this.outputSize, G = GATES[kind] * H;
     const [h0, c0] = statePair(kind, state.h0, state.c0, ['h0', 'c0'], [L, B, R], [L, B, H], `${kind}.resetState`);
-    const r: [string, number][] = [['x', B * I], ['h', L * B * R], ['c', L * B * H], ['g', B * G], ['cs', B * H], ['hp', P ? B * H : 0],
-      ['hn', B * H], ['hg', B * G]];
+    const lstm = kind === 'LSTM', gru = kind === 'GRU';
+    const r: [string, number][] = [['x', B * I], ['h', L * B * R], ['c', lstm ? L * B * H : 0], ['g', B * G], ['cs', lstm ? B * H : 0],
+      ['hp', P ? B * H : 0], ['hn', gru ? B * H : 0], ['hg', gru ? B * G : 0]];
     for (let l = 0; l < L; l++) r.push([`o${l}`, B * R]);
     this.stepArena.ensure(`step ${B}`, r);
     const e = this.engine, a = this.stepArena;
     if (h0) e.write(a.at('h'), h0.data); else e.zero(a.at('h'), L * B * R);
-    if (c0) e.write(a.at('c'), c0.data); else e.zero(a.at('c'), L * B * H);
+    if (c0) e.write(a.at('c'), c0.data); else if (lstm) e.zero(a.at('c'), L * B * H);
     this.stepState = { B };
     this.stepEpoch = -1; // the step arena was (re)carved: resolve the addresses again
   }
@@ -576,7 +578,7 @@ export class Recurrent extends Layer {
   }
 
   /** Working memory of a forward over (T, B): inputs, states, outputs and what backward needs. */
-  private forwardRegions(T: number, B: number): [string, number][] {
+  private forwardRegions(T: number, B: number, dropped: boolean): [string, number][] {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
     const r: [string, number][] = [['x', TB * I], ['h0', D * L * B * R], ['hN', D * L * B * R], ['lens', B]];
@@ -585,7 +587,7 @@ export class Recurrent extends Layer {
     if (kind === 'RNN') r.push(['pre', TB * H]);
     for (let l = 0; l < L; l++) {
       r.push([`out${l}`, TB * D * R]);
-      if (this.config.dropout > 0 && l < L - 1) r.push([`dm${l}`, TB * D * R], [`xd${l}`, TB * D * R]);
+      if (dropped && l < L - 1) r.push([`dm${l}`, TB * D * R], [`xd${l}`, TB * D * R]); // masks, masked inputs
       for (let d = 0; d < D; d++) {
         const ld = l * D + d;
         if (kind === 'LSTM') { r.push([`g${ld}`, TB * G], [`cs${ld}`, TB * H]); if (P) r.push([`hp${ld}`, TB * H]); }
