@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   FormatError, GRU, LSTM, NumericError, RNN, ShapeError, StateError, Tensor, readSafetensors, type Engine,
 } from '../src/index.js';
+import { Heap } from '../src/engine/heap.js';
 import { engine, loadFixture, maxAbsDiff, randomArray } from './helpers/engine.js';
 
 let e: Engine;
@@ -234,6 +235,25 @@ describe('memory', () => {
     expect(maxAbsDiff(m.forward(x).output.data, first)).toBe(0);
     big.dispose();
     m.dispose();
+  });
+
+  it('a forward larger than the memory can hold: a RangeError naming the size; the model still works', () => {
+    const m = new LSTM({ inputSize: 1, hiddenSize: 512, seed: 12 }), ref = new LSTM({ inputSize: 1, hiddenSize: 512, seed: 12 });
+    const small = input(4, 1, 1);
+    const T = 600_000; // gates alone: T × 2048 floats = 4.9 GB, beyond a 4 GiB memory
+    expect(() => m.forward(new Tensor(new Float32Array(T).fill(0.5), [T, 1, 1]))).toThrow(/out of memory: \d+\.\d MB requested/);
+    expect(Buffer.from(m.forward(small).output.data.buffer).equals(Buffer.from(ref.forward(small).output.data.buffer))).toBe(true);
+    m.dispose(); ref.dispose();
+  });
+
+  it('the heap refuses a block it cannot hold without changing its state (sizes past 2³¹ bytes too)', () => {
+    const heap = new Heap(new WebAssembly.Memory({ initial: 1, maximum: 4 }), 1024);
+    const a = heap.alloc(1000);
+    for (const bytes of [5 * 65536, 2 ** 31 + 8, 2 ** 32 + 8, -1, 1.5, NaN]) expect(() => heap.alloc(bytes), `${bytes}`).toThrow(RangeError);
+    expect(heap.bytesInUse).toBe(1024);
+    const b = heap.alloc(1000);
+    expect(b).toBe(a + 1024);
+    expect(b + 1000).toBeLessThanOrEqual(heap.memoryBytes);
   });
 });
 

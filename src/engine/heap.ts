@@ -31,8 +31,12 @@ export class Heap {
     return this.memory.buffer.byteLength;
   }
 
-  /** A block of at least `bytes` bytes (zero-filled is NOT guaranteed). Returns its address. */
+  /**
+   * A block of at least `bytes` bytes (zero-filled is NOT guaranteed). Returns its address.
+   * When the memory cannot grow that far, throws a RangeError and changes nothing.
+   */
   alloc(bytes: number): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`wasm-rnn: cannot allocate ${bytes} bytes`);
     const size = align(Math.max(bytes, ALIGN));
     for (let i = 0; i < this.free.length; i++) {
       const b = this.free[i];
@@ -51,7 +55,9 @@ export class Heap {
       try {
         this.memory.grow(pages);
       } catch {
-        throw new RangeError(`wasm-rnn: cannot grow WebAssembly memory to ${end} bytes (${bytes} requested)`);
+        throw new RangeError(`wasm-rnn: out of memory: ${mb(bytes)} requested, and the engine's WebAssembly memory ` +
+          `cannot grow from ${mb(have)} to ${mb(end)} (a memory holds at most 4 GiB, a threaded engine's 1 GiB; ` +
+          'use shorter sequences or smaller batches, e.g. truncated BPTT with fitStream)');
       }
     }
     this.top = end;
@@ -86,6 +92,11 @@ export class Heap {
   }
 }
 
+/** n rounded up to a multiple of ALIGN (arithmetic, not bit operations: sizes may pass 2³¹). */
 function align(n: number): number {
-  return (n + ALIGN - 1) & ~(ALIGN - 1);
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }

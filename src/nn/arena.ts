@@ -22,7 +22,7 @@ export class Arena {
     const offsets: [string, number][] = [];
     for (const [name, n] of typeof sizes === 'function' ? sizes() : sizes) {
       offsets.push([name, total]);
-      total += (n + 15) & ~15; // 64-byte aligned regions (cache lines, see heap.ts)
+      total += Math.ceil(n / 16) * 16; // 64-byte aligned regions (cache lines, see heap.ts); sizes may pass 2³¹
     }
     total = Math.max(total, 4);
     if (total > this.capacity) {

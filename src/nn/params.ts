@@ -26,7 +26,7 @@ export class ParameterStore {
       const slice = { name: s.name, shape: [...s.shape], offset, size };
       slices.push(slice);
       this.byName.set(s.name, slice);
-      offset += (size + 3) & ~3;
+      offset += Math.ceil(size / 4) * 4;
     }
     this.slices = slices;
     this.size = offset;
