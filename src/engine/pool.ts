@@ -54,7 +54,7 @@ listen(async (m) => {
       let p = s + ${HEADER}; const end = p + ctl[s + 2];
       while (p < end) { const n = ctl[p + 1]; fns[ctl[p]](...ctl.subarray(p + 2, p + 2 + n)); p += 2 + n; }
       ctl[s + 3] = 0;
-    } catch (err) { ctl[s + 3] = 1; Atomics.store(new Int32Array(m.memory.buffer), m.abort >> 2, 1); }
+    } catch (err) { ctl[s + 3] = 1; Atomics.store(new Int32Array(m.memory.buffer), m.abort >>> 2, 1); }
     Atomics.store(ctl, s + 1, seq);
     Atomics.notify(ctl, s + 1);
   }
@@ -132,7 +132,7 @@ export class ThreadPool {
     let error: unknown = null;
     try {
       for (const [name, ...args] of lists[0] ?? []) this.fns[name](...args);
-    } catch (err) { error = err; Atomics.store(new Int32Array(this.memory.buffer), this.abort >> 2, 1); }
+    } catch (err) { error = err; Atomics.store(new Int32Array(this.memory.buffer), this.abort >>> 2, 1); }
     for (let w = 1; w < lists.length; w++) {
       const d = (w - 1) * SLOT + 1;
       const until = performance.now() + SPIN_MS;
@@ -142,7 +142,7 @@ export class ThreadPool {
       if (ctl[d + 2]) error ??= new Error(`wasm-rnn: a kernel failed on worker ${w}`);
     }
     if (error) {
-      Atomics.store(new Int32Array(this.memory.buffer), this.abort >> 2, 0);
+      Atomics.store(new Int32Array(this.memory.buffer), this.abort >>> 2, 0);
       throw error;
     }
   }
