@@ -543,17 +543,17 @@ function lstmForward(B: number, H: number, pad: number): void {
 }
 
 function lstmBackward(B: number, H: number, pad: number): void {
-  const ldcp = H + pad, ldd = H + 2 * pad, id = `B=${B} H=${H} pad=${pad}`;
+  const ldcp = H + pad, ldd = H + 2 * pad, lddg = 4 * H + 3 * pad, id = `B=${B} H=${H} pad=${pad}`;
   check('f32_lstm_step_backward', id, {
     gates: mat(B, 4 * H, 4 * H, rand(`lstmb g ${id}`, B * 4 * H, -1, 1)),
     c: mat(B, H, H, sprinkle(rand(`lstmb c ${id}`, B * H, -3, 3), PRE_SPECIALS)),
     cp: mat(B, H, ldcp, rand(`lstmb cp ${id}`, B * H, -2, 2)),
     dh: mat(B, H, ldd, rand(`lstmb dh ${id}`, B * H)),
     dc: outMat(B, H, H, rand(`lstmb dc ${id}`, B * H)),
-    dgates: outMat(B, 4 * H, 4 * H),
+    dgates: outMat(B, 4 * H, lddg),
   },
-  (p) => k.f32_lstm_step_backward(B, H, p.gates, p.c, p.cp, ldcp, p.dh, ldd, p.dc, p.dgates),
-  (p) => ref.f32_lstm_step_backward_ref(B, H, p.gates, p.c, p.cp, ldcp, p.dh, ldd, p.dc, p.dgates), GATE_TOL);
+  (p) => k.f32_lstm_step_backward(B, H, p.gates, p.c, p.cp, ldcp, p.dh, ldd, p.dc, p.dgates, lddg),
+  (p) => ref.f32_lstm_step_backward_ref(B, H, p.gates, p.c, p.cp, ldcp, p.dh, ldd, p.dc, p.dgates, lddg), GATE_TOL);
 }
 
 function gruForward(B: number, H: number, pad: number): void {
@@ -570,17 +570,17 @@ function gruForward(B: number, H: number, pad: number): void {
 }
 
 function gruBackward(B: number, H: number, pad: number): void {
-  const ldhp = H + pad, id = `B=${B} H=${H} pad=${pad}`;
+  const ldhp = H + pad, lddg = 3 * H + 2 * pad, id = `B=${B} H=${H} pad=${pad}`;
   check('f32_gru_step_backward', id, {
     gates: mat(B, 3 * H, 3 * H, rand(`grub g ${id}`, B * 3 * H, -1, 1)),
     hn: mat(B, H, H, rand(`grub hn ${id}`, B * H, -2, 2)),
     hp: mat(B, H, ldhp, rand(`grub hp ${id}`, B * H)),
     dh: outMat(B, H, H, rand(`grub dh ${id}`, B * H)),
-    dgx: outMat(B, 3 * H, 3 * H),
-    dgh: outMat(B, 3 * H, 3 * H),
+    dgx: outMat(B, 3 * H, lddg),
+    dgh: outMat(B, 3 * H, lddg),
   },
-  (p) => k.f32_gru_step_backward(B, H, p.gates, p.hn, p.hp, ldhp, p.dh, p.dgx, p.dgh),
-  (p) => ref.f32_gru_step_backward_ref(B, H, p.gates, p.hn, p.hp, ldhp, p.dh, p.dgx, p.dgh), GATE_TOL);
+  (p) => k.f32_gru_step_backward(B, H, p.gates, p.hn, p.hp, ldhp, p.dh, p.dgx, p.dgh, lddg),
+  (p) => ref.f32_gru_step_backward_ref(B, H, p.gates, p.hn, p.hp, ldhp, p.dh, p.dgx, p.dgh, lddg), GATE_TOL);
 }
 
 // relu: exact, on data with exact zeros of both signs and negatives; tanh: GATE_TOL.
@@ -597,15 +597,15 @@ function rnnForward(B: number, H: number, pad: number, relu: number): void {
 }
 
 function rnnBackward(B: number, H: number, pad: number, relu: number): void {
-  const ldh = H + pad, id = `B=${B} H=${H} pad=${pad} relu=${relu}`;
+  const ldh = H + pad, ldda = H + 2 * pad, id = `B=${B} H=${H} pad=${pad} relu=${relu}`;
   const h = relu ? sprinkle(rand(`rnnb h ${id}`, B * H, -1, 2), RELU_SPECIALS, 3, 0) : rand(`rnnb h ${id}`, B * H);
   check('f32_rnn_step_backward', id, {
     h: mat(B, H, ldh, h),
     dh: mat(B, H, H, rand(`rnnb dh ${id}`, B * H)),
-    da: outMat(B, H, H),
+    da: outMat(B, H, ldda),
   },
-  (p) => k.f32_rnn_step_backward(B, H, p.h, ldh, p.dh, p.da, relu),
-  (p) => ref.f32_rnn_step_backward_ref(B, H, p.h, ldh, p.dh, p.da, relu), relu ? 0 : GATE_TOL);
+  (p) => k.f32_rnn_step_backward(B, H, p.h, ldh, p.dh, p.da, ldda, relu),
+  (p) => ref.f32_rnn_step_backward_ref(B, H, p.h, ldh, p.dh, p.da, ldda, relu), relu ? 0 : GATE_TOL);
 }
 
 const GATES: [string, (B: number, H: number, pad: number) => void][] = [

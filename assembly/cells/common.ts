@@ -22,47 +22,48 @@ export function input_projection(TB: i32, I: i32, G: i32, x: usize, ldx: i32, pw
 }
 
 /**
- * After BPTT, with dgx (T·B, G) the gradients of the input-side pre-activations:
- *   dX (T·B, I) += dgx · W_ih;  dW_ih (G, I) += dgxᵀ · X  (the bias: bias_grads).
- * pt_ih is W_ih packed by f32_pack_wt. dx = 0: ∂L/∂X is not wanted (no product).
+ * After BPTT, with dgx (T·B, G; row stride ldg) the gradients of the input-side
+ * pre-activations: dX (T·B, I) += dgx · W_ih;  dW_ih (G, I) += dgxᵀ · X  (the bias:
+ * bias_grads). pt_ih is W_ih packed by f32_pack_wt. dx = 0: ∂L/∂X is not wanted (no product).
  */
-export function input_grads(TB: i32, I: i32, G: i32, dgx: usize, x: usize, ldx: i32, pt_ih: usize,
+export function input_grads(TB: i32, I: i32, G: i32, dgx: usize, ldg: i32, x: usize, ldx: i32, pt_ih: usize,
                             dx: usize, lddx: i32, dw_ih: usize): void {
-  if (dx) f32_gemm_pk(TB, I, G, dgx, G, pt_ih, dx, lddx, 1);
-  f32_gemm_nn(G, I, TB, dgx, 1, G, x, ldx, dw_ih, I, 1);
+  if (dx) f32_gemm_pk(TB, I, G, dgx, ldg, pt_ih, dx, lddx, 1);
+  f32_gemm_nn(G, I, TB, dgx, 1, ldg, x, ldx, dw_ih, I, 1);
 }
 
 /**
- * db_ih += Σ rows of dgx, db_hh += Σ rows of dgh (T·B rows of G; bias pointers 0: no biases).
+ * db_ih += Σ rows of dgx, db_hh += Σ rows of dgh (T·B rows of G, stride ldg; bias pointers 0:
+ * no biases).
  * Their first `same` columns hold the same gradients (LSTM, RNN: all G, one buffer; GRU: r and
  * z, 2H), summed once for both.
  */
-export function bias_grads(TB: i32, G: i32, same: i32, dgx: usize, dgh: usize, db_ih: usize, db_hh: usize): void {
+export function bias_grads(TB: i32, G: i32, same: i32, dgx: usize, dgh: usize, ldg: i32, db_ih: usize, db_hh: usize): void {
   if (!db_ih) return;
-  colsum_into(TB, same, dgx, G, db_ih, db_hh);
+  colsum_into(TB, same, dgx, ldg, db_ih, db_hh);
   if (same < G) {
     const o = <usize>same << 2;
-    colsum_into(TB, G - same, dgx + o, G, db_ih + o, 0);
-    colsum_into(TB, G - same, dgh + o, G, db_hh + o, 0);
+    colsum_into(TB, G - same, dgx + o, ldg, db_ih + o, 0);
+    colsum_into(TB, G - same, dgh + o, ldg, db_hh + o, 0);
   }
 }
 
 /**
- * dW_hh (G, R) += Σ_t dgh_tᵀ · h_prev(t), as two products: the T-1 steps whose h_prev is the
+ * dW_hh (G, R) += Σ_t dgh_tᵀ · h_prev(t) (dgh rows of stride ldg), as two products: the T-1 steps whose h_prev is the
  * output row of the neighbouring step (out rows share one stride ldo), and the first step,
  * whose h_prev is h0.
  */
-export function recurrent_grads(T: i32, B: i32, G: i32, R: i32, reverse: i32, dgh: usize,
+export function recurrent_grads(T: i32, B: i32, G: i32, R: i32, reverse: i32, dgh: usize, ldg: i32,
                                 h0: usize, out: usize, ldo: i32, dw_hh: usize): void {
-  const rowB = (<usize>B * <usize>G) << 2;      // bytes of one time step of dgh
+  const rowB = (<usize>B * <usize>ldg) << 2;    // bytes of one time step of dgh
   const outB = (<usize>B * <usize>ldo) << 2;    // bytes of one time step of out
   const K = (T - 1) * B;
   if (K > 0) {
-    if (reverse) f32_gemm_nn(G, R, K, dgh, 1, G, out + outB, ldo, dw_hh, R, 1);
-    else f32_gemm_nn(G, R, K, dgh + rowB, 1, G, out, ldo, dw_hh, R, 1);
+    if (reverse) f32_gemm_nn(G, R, K, dgh, 1, ldg, out + outB, ldo, dw_hh, R, 1);
+    else f32_gemm_nn(G, R, K, dgh + rowB, 1, ldg, out, ldo, dw_hh, R, 1);
   }
   const first = reverse ? dgh + <usize>(T - 1) * rowB : dgh;
-  f32_gemm_nn(G, R, B, first, 1, G, h0, R, dw_hh, R, 1);
+  f32_gemm_nn(G, R, B, first, 1, ldg, h0, R, dw_hh, R, 1);
 }
 
 // ---- Variable-length batches (PyTorch's pack_padded_sequence semantics) ----

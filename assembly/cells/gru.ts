@@ -33,7 +33,8 @@ export function gru_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
 
 /**
  * Backward through time, with W_ih, W_hh as f32_pack_wt panels (pt_*). dout rows stride lddo; dhN (B,H) or 0. Writes dh0 (B,H); adds into dx
- * rows (stride lddx) and the parameter gradients. Scratch dgx, dgh (T,B,3H); with lens,
+ * rows (stride lddx) and the parameter gradients. Scratch dgx, dgh (T·B rows of 3H, row stride
+ * ldg ≥ 3H); with lens,
  * stash (B,H) keeps padded rows' dh aside.
  */
 export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
@@ -42,9 +43,9 @@ export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
                                  dout: usize, lddo: i32, dhN: usize,
                                  dx: usize, lddx: i32, dh0: usize,
                                  dw_ih: usize, dw_hh: usize, db_ih: usize, db_hh: usize,
-                                 dgx: usize, dgh: usize, lens: usize, stash: usize): void {
+                                 dgx: usize, dgh: usize, ldg: i32, lens: usize, stash: usize): void {
   const G = 3 * H;
-  const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2;
+  const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, dgB = (<usize>B * <usize>ldg) << 2;
   const oB = (<usize>B * <usize>ldo) << 2, dB = (<usize>B * <usize>lddo) << 2;
   const dh = dh0;
   if (dhN) memory.copy(dh, dhN, hB); else memory.fill(dh, 0, hB);
@@ -55,15 +56,15 @@ export function gru_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32,
     const padded = any_padded(B, lens, <i32>t);
     if (padded) copy_padded_rows(B, H, lens, <i32>t, dh, H, stash, H);
     f32_add_rows(B, H, dout + t * dB, lddo, dh, H);
-    f32_gru_step_backward(B, H, gates + t * gB, hn + t * hB, hp, ldhp, dh, dgx + t * gB, dgh + t * gB);
+    f32_gru_step_backward(B, H, gates + t * gB, hn + t * hB, hp, ldhp, dh, dgx + t * dgB, dgh + t * dgB, ldg);
     if (padded) {
-      zero_padded_rows(B, G, lens, <i32>t, dgx + t * gB, G);
-      zero_padded_rows(B, G, lens, <i32>t, dgh + t * gB, G);
+      zero_padded_rows(B, G, lens, <i32>t, dgx + t * dgB, ldg);
+      zero_padded_rows(B, G, lens, <i32>t, dgh + t * dgB, ldg);
     }
-    f32_gemm_pk(B, H, G, dgh + t * gB, G, pt_hh, dh, H, 1);
+    f32_gemm_pk(B, H, G, dgh + t * dgB, ldg, pt_hh, dh, H, 1);
     if (padded) copy_padded_rows(B, H, lens, <i32>t, stash, H, dh, H);
   }
-  input_grads(T * B, I, G, dgx, x, ldx, pt_ih, dx, lddx, dw_ih);
-  recurrent_grads(T, B, G, H, reverse, dgh, h0, out, ldo, dw_hh);
-  bias_grads(T * B, G, 2 * H, dgx, dgh, db_ih, db_hh);
+  input_grads(T * B, I, G, dgx, ldg, x, ldx, pt_ih, dx, lddx, dw_ih);
+  recurrent_grads(T, B, G, H, reverse, dgh, ldg, h0, out, ldo, dw_hh);
+  bias_grads(T * B, G, 2 * H, dgx, dgh, ldg, db_ih, db_hh);
 }

@@ -48,7 +48,7 @@ export function lstm_seq_forward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse
  * dout rows (T·B, R) stride lddo; dhN (B,R), dcN (B,H) or 0 for none.
  * Writes dh0 (B,R), dc0 (B,H); adds into dx rows (stride lddx) and the parameter gradients
  * (a bias pointer of 0 means no bias; dw_hr only with a projection).
- * Scratch: dgates (T,B,4H); with a projection dhs (T,B,P) and dhpre (B,H); with lens,
+ * Scratch: dgates (T·B rows of 4H, row stride ldg ≥ 4H); with a projection dhs (T,B,P) and dhpre (B,H); with lens,
  * stash (B, R + H): padded rows' dh and dc are kept aside and passed through unchanged.
  */
 export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
@@ -58,9 +58,9 @@ export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, revers
                                   dout: usize, lddo: i32, dhN: usize, dcN: usize,
                                   dx: usize, lddx: i32, dh0: usize, dc0: usize,
                                   dw_ih: usize, dw_hh: usize, db_ih: usize, db_hh: usize, dw_hr: usize,
-                                  dgates: usize, dhs: usize, dhpre: usize, lens: usize, stash: usize): void {
+                                  dgates: usize, ldg: i32, dhs: usize, dhpre: usize, lens: usize, stash: usize): void {
   const G = 4 * H, R = P ? P : H;
-  const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2;
+  const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, dgB = (<usize>B * <usize>ldg) << 2;
   const dB = (<usize>B * <usize>lddo) << 2, rB = (<usize>B * <usize>R) << 2;
   // dh0 / dc0 carry ∂L/∂h and ∂L/∂c backwards through time and end up holding their values at t0.
   const dh = dh0, dc = dc0;
@@ -84,17 +84,17 @@ export function lstm_seq_backward(T: i32, B: i32, I: i32, H: i32, P: i32, revers
       f32_gemm_pk(B, H, P, dh, P, pt_hr, dhpre, H, 0);
       dsrc = dhpre;
     }
-    const dgt = dgates + t * gB;
-    f32_lstm_step_backward(B, H, gates + t * gB, cs + t * cB, cp, H, dsrc, H, dc, dgt);
-    if (padded) zero_padded_rows(B, G, lens, <i32>t, dgt, G);
-    f32_gemm_pk(B, R, G, dgt, G, pt_hh, dh, R, 0);
+    const dgt = dgates + t * dgB;
+    f32_lstm_step_backward(B, H, gates + t * gB, cs + t * cB, cp, H, dsrc, H, dc, dgt, ldg);
+    if (padded) zero_padded_rows(B, G, lens, <i32>t, dgt, ldg);
+    f32_gemm_pk(B, R, G, dgt, ldg, pt_hh, dh, R, 0);
     if (padded) {
       copy_padded_rows(B, R, lens, <i32>t, stash, R + H, dh, R);
       copy_padded_rows(B, H, lens, <i32>t, stash + (<usize>R << 2), R + H, dc, H);
     }
   }
-  input_grads(T * B, I, G, dgates, x, ldx, pt_ih, dx, lddx, dw_ih);
-  recurrent_grads(T, B, G, R, reverse, dgates, h0, out, ldo, dw_hh);
-  bias_grads(T * B, G, G, dgates, dgates, db_ih, db_hh);
+  input_grads(T * B, I, G, dgates, ldg, x, ldx, pt_ih, dx, lddx, dw_ih);
+  recurrent_grads(T, B, G, R, reverse, dgates, ldg, h0, out, ldo, dw_hh);
+  bias_grads(T * B, G, G, dgates, dgates, ldg, db_ih, db_hh);
   if (P) f32_gemm_nn(P, H, T * B, dhs, 1, P, hpre, H, dw_hr, H, 1);
 }

@@ -24,15 +24,16 @@ export function rnn_seq_forward(T: i32, B: i32, I: i32, H: i32, reverse: i32, re
   f32_copy_rows(B, H, hp, ldhp, hN, H);
 }
 
-/** Backward through time (W_ih, W_hh as f32_pack_wt panels); the saved state is the output itself. Scratch da (T,B,H); stash (B,H) with lens. */
+/** Backward through time (W_ih, W_hh as f32_pack_wt panels); the saved state is the output itself. Scratch da (T·B rows of H, row stride ldg ≥ H); stash (B,H) with lens. */
 export function rnn_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
                                  x: usize, ldx: i32, pt_ih: usize, pt_hh: usize,
                                  h0: usize, out: usize, ldo: i32,
                                  dout: usize, lddo: i32, dhN: usize,
                                  dx: usize, lddx: i32, dh0: usize,
-                                 dw_ih: usize, dw_hh: usize, db_ih: usize, db_hh: usize, da: usize,
+                                 dw_ih: usize, dw_hh: usize, db_ih: usize, db_hh: usize, da: usize, ldg: i32,
                                  lens: usize, stash: usize): void {
   const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2, dB = (<usize>B * <usize>lddo) << 2;
+  const aB = (<usize>B * <usize>ldg) << 2;
   const dh = dh0;
   if (dhN) memory.copy(dh, dhN, hB); else memory.fill(dh, 0, hB);
   for (let s = T - 1; s >= 0; s--) {
@@ -40,12 +41,12 @@ export function rnn_seq_backward(T: i32, B: i32, I: i32, H: i32, reverse: i32, r
     const padded = any_padded(B, lens, <i32>t);
     if (padded) copy_padded_rows(B, H, lens, <i32>t, dh, H, stash, H);
     f32_add_rows(B, H, dout + t * dB, lddo, dh, H);
-    f32_rnn_step_backward(B, H, out + t * oB, ldo, dh, da + t * hB, relu);
-    if (padded) zero_padded_rows(B, H, lens, <i32>t, da + t * hB, H);
-    f32_gemm_pk(B, H, H, da + t * hB, H, pt_hh, dh, H, 0);
+    f32_rnn_step_backward(B, H, out + t * oB, ldo, dh, da + t * aB, ldg, relu);
+    if (padded) zero_padded_rows(B, H, lens, <i32>t, da + t * aB, ldg);
+    f32_gemm_pk(B, H, H, da + t * aB, ldg, pt_hh, dh, H, 0);
     if (padded) copy_padded_rows(B, H, lens, <i32>t, stash, H, dh, H);
   }
-  input_grads(T * B, I, H, da, x, ldx, pt_ih, dx, lddx, dw_ih);
-  recurrent_grads(T, B, H, H, reverse, da, h0, out, ldo, dw_hh);
-  bias_grads(T * B, H, H, da, da, db_ih, db_hh);
+  input_grads(T * B, I, H, da, ldg, x, ldx, pt_ih, dx, lddx, dw_ih);
+  recurrent_grads(T, B, H, H, reverse, da, ldg, h0, out, ldo, dw_hh);
+  bias_grads(T * B, H, H, da, da, ldg, db_ih, db_hh);
 }

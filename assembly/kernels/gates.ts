@@ -22,12 +22,12 @@ export function f32_lstm_step_forward(B: i32, H: i32, gates: usize, cp: usize, l
  * out. dgates (B,4H) out: gradients of the gate pre-activations.
  */
 export function f32_lstm_step_backward(B: i32, H: i32, gates: usize, c: usize, cp: usize, ldcp: i32,
-                                       dh: usize, ldd: i32, dc: usize, dgates: usize): void {
+                                       dh: usize, ldd: i32, dc: usize, dgates: usize, lddg: i32): void {
   const sh = <usize>H << 2;
   const one = f32x4.splat(1);
   for (let b = 0; b < B; b++) {
     const g0 = gates + (<usize>b * 4) * sh, g1 = g0 + sh, g2 = g1 + sh, g3 = g2 + sh;
-    const d0 = dgates + (<usize>b * 4) * sh, d1 = d0 + sh, d2 = d1 + sh, d3 = d2 + sh;
+    const d0 = dgates + ((<usize>b * <usize>lddg) << 2), d1 = d0 + sh, d2 = d1 + sh, d3 = d2 + sh;
     const pc = c + <usize>b * sh, pdc = dc + <usize>b * sh;
     const pcp = cp + ((<usize>b * <usize>ldcp) << 2), pdh = dh + ((<usize>b * <usize>ldd) << 2);
     let j = 0;
@@ -76,13 +76,13 @@ export function f32_gru_step_forward(B: i32, H: i32, gates: usize, hg: usize, hp
  * dgx (B,3H) out: gradients of x_r, x_z, x_n; dgh (B,3H) out: of h_r, h_z, h_n.
  */
 export function f32_gru_step_backward(B: i32, H: i32, gates: usize, hn: usize, hp: usize, ldhp: i32,
-                                      dh: usize, dgx: usize, dgh: usize): void {
+                                      dh: usize, dgx: usize, dgh: usize, lddg: i32): void {
   const sh = <usize>H << 2;
   const one = f32x4.splat(1);
   for (let b = 0; b < B; b++) {
     const g0 = gates + (<usize>b * 3) * sh, g1 = g0 + sh, g2 = g1 + sh;
-    const x0 = dgx + (<usize>b * 3) * sh, x1 = x0 + sh, x2 = x1 + sh;
-    const y0 = dgh + (<usize>b * 3) * sh, y1 = y0 + sh, y2 = y1 + sh;
+    const x0 = dgx + ((<usize>b * <usize>lddg) << 2), x1 = x0 + sh, x2 = x1 + sh;
+    const y0 = dgh + ((<usize>b * <usize>lddg) << 2), y1 = y0 + sh, y2 = y1 + sh;
     const php = hp + ((<usize>b * <usize>ldhp) << 2), phn = hn + <usize>b * sh, pdh = dh + <usize>b * sh;
     let j = 0;
     for (; j + 4 <= H; j += 4) {
@@ -116,11 +116,11 @@ export function f32_rnn_step_forward(B: i32, H: i32, a: usize, h: usize, ldh: i3
 }
 
 /** Elman step, backward: da = dh ⊙ act'(·) from the saved output h: 1 - h² (tanh), [h > 0] (relu). */
-export function f32_rnn_step_backward(B: i32, H: i32, h: usize, ldh: i32, dh: usize, da: usize, relu: i32): void {
+export function f32_rnn_step_backward(B: i32, H: i32, h: usize, ldh: i32, dh: usize, da: usize, ldda: i32, relu: i32): void {
   const sh = <usize>H << 2;
   const one = f32x4.splat(1), z = f32x4.splat(0);
   for (let b = 0; b < B; b++) {
-    const ph = h + ((<usize>b * <usize>ldh) << 2), pd = dh + <usize>b * sh, pa = da + <usize>b * sh;
+    const ph = h + ((<usize>b * <usize>ldh) << 2), pd = dh + <usize>b * sh, pa = da + ((<usize>b * <usize>ldda) << 2);
     let j = 0;
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j << 2;

@@ -59,17 +59,17 @@ export function f32_lstm_step_forward_ref(B: i32, H: i32, gates: usize, cp: usiz
 }
 
 export function f32_lstm_step_backward_ref(B: i32, H: i32, gates: usize, c: usize, cp: usize, ldcp: i32,
-                                           dh: usize, ldd: i32, dc: usize, dgates: usize): void {
+                                           dh: usize, ldd: i32, dc: usize, dgates: usize, lddg: i32): void {
   for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
-    const g = b * 4 * H + j;
+    const g = b * 4 * H + j, dg = b * lddg + j;
     const i_ = ld(gates, g), f = ld(gates, g + H), gg = ld(gates, g + 2 * H), o = ld(gates, g + 3 * H);
     const d = ld(dh, b * ldd + j), tc = th(ld(c, b * H + j));
     const dct = ld(dc, b * H + j) + d * o * (1 - tc * tc);
     st(dc, b * H + j, dct * f);
-    st(dgates, g, dct * gg * i_ * (1 - i_));
-    st(dgates, g + H, dct * ld(cp, b * ldcp + j) * f * (1 - f));
-    st(dgates, g + 2 * H, dct * i_ * (1 - gg * gg));
-    st(dgates, g + 3 * H, d * tc * o * (1 - o));
+    st(dgates, dg, dct * gg * i_ * (1 - i_));
+    st(dgates, dg + H, dct * ld(cp, b * ldcp + j) * f * (1 - f));
+    st(dgates, dg + 2 * H, dct * i_ * (1 - gg * gg));
+    st(dgates, dg + 3 * H, d * tc * o * (1 - o));
   }
 }
 
@@ -86,15 +86,15 @@ export function f32_gru_step_forward_ref(B: i32, H: i32, gates: usize, hg: usize
 }
 
 export function f32_gru_step_backward_ref(B: i32, H: i32, gates: usize, hn: usize, hp: usize, ldhp: i32,
-                                          dh: usize, dgx: usize, dgh: usize): void {
+                                          dh: usize, dgx: usize, dgh: usize, lddg: i32): void {
   for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
-    const g = b * 3 * H + j;
+    const g = b * 3 * H + j, dg = b * lddg + j;
     const r = ld(gates, g), z = ld(gates, g + H), n = ld(gates, g + 2 * H), d = ld(dh, b * H + j);
     const dn = d * (1 - z) * (1 - n * n);
     const dz = d * (ld(hp, b * ldhp + j) - n) * z * (1 - z);
     const dr = dn * ld(hn, b * H + j) * r * (1 - r);
-    st(dgx, g, dr); st(dgx, g + H, dz); st(dgx, g + 2 * H, dn);
-    st(dgh, g, dr); st(dgh, g + H, dz); st(dgh, g + 2 * H, dn * r);
+    st(dgx, dg, dr); st(dgx, dg + H, dz); st(dgx, dg + 2 * H, dn);
+    st(dgh, dg, dr); st(dgh, dg + H, dz); st(dgh, dg + 2 * H, dn * r);
     st(dh, b * H + j, d * z);
   }
 }
@@ -106,10 +106,10 @@ export function f32_rnn_step_forward_ref(B: i32, H: i32, a: usize, h: usize, ldh
   }
 }
 
-export function f32_rnn_step_backward_ref(B: i32, H: i32, h: usize, ldh: i32, dh: usize, da: usize, relu: i32): void {
+export function f32_rnn_step_backward_ref(B: i32, H: i32, h: usize, ldh: i32, dh: usize, da: usize, ldda: i32, relu: i32): void {
   for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
     const v = ld(h, b * ldh + j), d = ld(dh, b * H + j);
-    st(da, b * H + j, relu ? (v > 0 ? d : 0) : d * (1 - v * v));
+    st(da, b * ldda + j, relu ? (v > 0 ? d : 0) : d * (1 - v * v));
   }
 }
 

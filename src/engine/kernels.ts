@@ -49,11 +49,11 @@ export interface Kernels {
   f32_scatter_add_rows(N: number, D: number, ids: Ptr, dY: Ptr, lddy: number, dW: Ptr, ldw: number): void;
   // kernels/gates
   f32_lstm_step_forward(B: number, H: number, gates: Ptr, cp: Ptr, ldcp: number, c: Ptr, h: Ptr, ldh: number): void;
-  f32_lstm_step_backward(B: number, H: number, gates: Ptr, c: Ptr, cp: Ptr, ldcp: number, dh: Ptr, ldd: number, dc: Ptr, dgates: Ptr): void;
+  f32_lstm_step_backward(B: number, H: number, gates: Ptr, c: Ptr, cp: Ptr, ldcp: number, dh: Ptr, ldd: number, dc: Ptr, dgates: Ptr, lddg: number): void;
   f32_gru_step_forward(B: number, H: number, gates: Ptr, hg: Ptr, hp: Ptr, ldhp: number, h: Ptr, ldh: number, hn: Ptr): void;
-  f32_gru_step_backward(B: number, H: number, gates: Ptr, hn: Ptr, hp: Ptr, ldhp: number, dh: Ptr, dgx: Ptr, dgh: Ptr): void;
+  f32_gru_step_backward(B: number, H: number, gates: Ptr, hn: Ptr, hp: Ptr, ldhp: number, dh: Ptr, dgx: Ptr, dgh: Ptr, lddg: number): void;
   f32_rnn_step_forward(B: number, H: number, a: Ptr, h: Ptr, ldh: number, relu: number): void;
-  f32_rnn_step_backward(B: number, H: number, h: Ptr, ldh: number, dh: Ptr, da: Ptr, relu: number): void;
+  f32_rnn_step_backward(B: number, H: number, h: Ptr, ldh: number, dh: Ptr, da: Ptr, ldda: number, relu: number): void;
   // cells
   lstm_seq_forward(T: number, B: number, I: number, H: number, P: number, reverse: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, pw_hr: Ptr, h0: Ptr, c0: Ptr,
@@ -62,7 +62,7 @@ export interface Kernels {
     x: Ptr, ldx: number, pt_ih: Ptr, pt_hh: Ptr, pt_hr: Ptr, h0: Ptr, c0: Ptr, out: Ptr, ldo: number,
     gates: Ptr, cs: Ptr, hpre: Ptr, dout: Ptr, lddo: number, dhN: Ptr, dcN: Ptr,
     dx: Ptr, lddx: number, dh0: Ptr, dc0: Ptr,
-    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dw_hr: Ptr, dgates: Ptr, dhs: Ptr, dhpre: Ptr,
+    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dw_hr: Ptr, dgates: Ptr, ldg: number, dhs: Ptr, dhpre: Ptr,
     lens: Ptr, stash: Ptr): void;
   gru_seq_forward(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
@@ -70,14 +70,14 @@ export interface Kernels {
   gru_seq_backward(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, pt_ih: Ptr, pt_hh: Ptr, h0: Ptr, out: Ptr, ldo: number, gates: Ptr, hn: Ptr,
     dout: Ptr, lddo: number, dhN: Ptr, dx: Ptr, lddx: number, dh0: Ptr,
-    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dgx: Ptr, dgh: Ptr, lens: Ptr, stash: Ptr): void;
+    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, dgx: Ptr, dgh: Ptr, ldg: number, lens: Ptr, stash: Ptr): void;
   rnn_seq_forward(T: number, B: number, I: number, H: number, reverse: number, relu: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
     out: Ptr, ldo: number, hN: Ptr, pre: Ptr, lens: Ptr): void;
   rnn_seq_backward(T: number, B: number, I: number, H: number, reverse: number, relu: number,
     x: Ptr, ldx: number, pt_ih: Ptr, pt_hh: Ptr, h0: Ptr, out: Ptr, ldo: number,
     dout: Ptr, lddo: number, dhN: Ptr, dx: Ptr, lddx: number, dh0: Ptr,
-    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, da: Ptr, lens: Ptr, stash: Ptr): void;
+    dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, da: Ptr, ldg: number, lens: Ptr, stash: Ptr): void;
   // cells/split: one thread's hidden units [j0, j1) of a forward split by gate rows
   lstm_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr, c0: Ptr,

@@ -82,6 +82,17 @@ function statePair(kind: RecurrentKind, h: TensorLike | undefined, c: TensorLike
   return [checked(h, hShape, `${where}: ${hName}`), checked(c, cShape, `${where}: ${cName}`)];
 }
 
+/**
+ * The row stride of the gate-gradient scratch of a backward (T·B rows of G): G plus one cache
+ * line when G is a multiple of 16, so that rows lie an odd number of lines apart. The weight
+ * gradients read that scratch by columns (dGᵀ · X, dGᵀ · h): at a power-of-two stride (G = 512:
+ * 2 KB) a tile's rows all fall into two of the 64 L1 sets and evict each other (those products
+ * at 37 GFLOP/s instead of 39 with the plain build, 46 instead of 52 with the relaxed one).
+ */
+function gradStride(G: number): number {
+  return G % 16 === 0 ? G + 16 : G;
+}
+
 /** Sequences b0 … b0+B-1 of a batch, with their working memory. */
 interface Slice { b0: number; B: number; fwd: Arena; bwd: Arena; grads: number }
 
@@ -361,7 +372,7 @@ export class Recurrent extends Layer {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, B = sl.B, a = sl.fwd, b = sl.bwd, ps = this.params;
     const lens = masked ? a.at('lens') : 0, stash = masked ? b.at('stash') : 0, relu = this.config.nonlinearity === 'relu' ? 1 : 0;
-    const gbase = sl.grads || ps.gradsPtr;
+    const gbase = sl.grads || ps.gradsPtr, ldg = gradStride(GATES[kind] * H);
     const calls: Call[] = sl.grads ? [['f32_fill', ps.size, sl.grads, 0]] : [];
     for (let l = L - 1; l >= 0; l--) {
       const inW = l === 0 ? I : D * R, xin = layerInput(a, l, dropped);
@@ -383,14 +394,14 @@ export class Recurrent extends Layer {
             h0, a.at('c0') + ld * B * H * 4, out, ldo, a.at(`g${ld}`), a.at(`cs${ld}`), P ? a.at(`hp${ld}`) : 0,
             dout, ldo, dhN, hasDcN ? b.at('dcN') + ld * B * H * 4 : 0, dx, inW, dh0, b.at('dc0') + ld * B * H * 4,
             ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), ga('weight_hr'),
-            b.at('dg'), P ? b.at('dhs') : 0, P ? b.at('dhpre') : 0, lens, stash]);
+            b.at('dg'), ldg, P ? b.at('dhs') : 0, P ? b.at('dhpre') : 0, lens, stash]);
         } else if (kind === 'GRU') {
           calls.push(['gru_seq_backward', T, B, inW, H, d, xin, inW, pt('weight_ih'), pt('weight_hh'), h0, out, ldo,
             a.at(`g${ld}`), a.at(`hn${ld}`), dout, ldo, dhN, dx, inW, dh0,
-            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), b.at('dg2'), lens, stash]);
+            ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), b.at('dg2'), ldg, lens, stash]);
         } else {
           calls.push(['rnn_seq_backward', T, B, inW, H, d, relu, xin, inW, pt('weight_ih'), pt('weight_hh'), h0, out, ldo,
-            dout, ldo, dhN, dx, inW, dh0, ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), lens, stash]);
+            dout, ldo, dhN, dx, inW, dh0, ga('weight_ih'), ga('weight_hh'), ga('bias_ih'), ga('bias_hh'), b.at('dg'), ldg, lens, stash]);
         }
       }
     }
@@ -602,11 +613,11 @@ export class Recurrent extends Layer {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, B = sl.B, TB = T * B;
     sl.bwd.ensure(`${T}x${B}`, () => {
-      const r: [string, number][] = [['dout', TB * D * R], ['dhN', D * L * B * R], ['dh0', D * L * B * R], ['dg', TB * G],
+      const r: [string, number][] = [['dout', TB * D * R], ['dhN', D * L * B * R], ['dh0', D * L * B * R], ['dg', TB * gradStride(G)],
         ['stash', B * (R + H)]];
       if (kind === 'LSTM') r.push(['dcN', D * L * B * H], ['dc0', D * L * B * H]);
       if (kind === 'LSTM' && P) r.push(['dhs', TB * P], ['dhpre', B * H]);
-      if (kind === 'GRU') r.push(['dg2', TB * G]);
+      if (kind === 'GRU') r.push(['dg2', TB * gradStride(G)]);
       for (let l = 0; l < L; l++) r.push([`dx${l}`, TB * (l === 0 ? I : D * R)]);
       return r;
     });
