@@ -18,6 +18,30 @@ const worst = new Map<string, number>();
 function note(kernel: string, err: number): void { worst.set(kernel, Math.max(worst.get(kernel) ?? 0, err)); }
 
 describe('loss kernels vs their scalar twins', () => {
+  it('a NaN or infinite logit makes its own row NaN (loss and every dx), no other', () => {
+    // The API rejects such inputs (NumericError); the kernel itself must still not hide them.
+    for (const [C, bad] of [[5, NaN], [8, NaN], [8, Infinity], [37, NaN], [37, -Infinity]] as const) {
+      const N = 3, x = randomArray(N * C, C, -3, 3);
+      x[C + (C >> 1)] = bad; // row 1
+      const px = e.alloc(N * C), pt = e.alloc(N), pw = e.alloc(4), pd = e.alloc(N * C);
+      e.write(px, x);
+      new Int32Array(e.memory.buffer, pt, N).set([0, 1, 2]);
+      const k = e.kernels;
+      const rowLoss = (i: number) => k.f32_softmax_xent(1, C, px + i * C * 4, C, pt + i * 4, 0, -100, pd + i * C * 4, C, pw);
+      const losses = [0, 1, 2].map(rowLoss), dx = e.read(pd, N * C);
+      if (bad === -Infinity) { // e^(−∞ − m) = 0: a valid (if extreme) logit
+        expect(losses.every(Number.isFinite), `C=${C} ${bad}`).toBe(true);
+      } else {
+        expect(Number.isNaN(losses[1]), `C=${C} ${bad}`).toBe(true);
+        expect(dx.subarray(C, 2 * C).every(Number.isNaN)).toBe(true);
+        expect(Number.isFinite(losses[0]) && Number.isFinite(losses[2])).toBe(true);
+      }
+      expect(dx.subarray(0, C).every(Number.isFinite) && dx.subarray(2 * C).every(Number.isFinite)).toBe(true);
+      expect(Number.isNaN(k.f32_softmax_xent(N, C, px, C, pt, 0, -100, pd, C, pw)) || bad === -Infinity).toBe(true);
+      for (const p of [px, pt, pw, pd]) e.release(p);
+    }
+  });
+
   for (const N of SIZES) for (const C of SIZES) {
     it(`f32_softmax_xent N=${N} C=${C}`, () => {
       for (const [pad, weighted, inPlace] of [[0, false, false], [3, true, false], [0, true, true]] as const) {

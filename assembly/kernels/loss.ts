@@ -8,7 +8,7 @@
 // exp (only for x ≤ 0 here): Cody–Waite reduction x = k·ln2 + r, |r| ≤ ln2/2, e^r by its
 // degree-7 Taylor polynomial (truncation ≤ (ln2/2)^8/8! · e^(ln2/2) / e^(−ln2/2) < 1.1e-8 relative), times 2^k
 // put together in the exponent bits. Below -87.3 (where 2^k would leave the normal range) the
-// result is exactly 0; the true value is < 1.2e-38 there. Measured in test/loss.test.ts:
+// result is exactly 0 (the true value is < 1.2e-38 there); NaN stays NaN. Measured in test/loss.test.ts:
 // softmax probabilities within 3e-7 relative (+1e-30 absolute) of float64.
 // log1p(e) for e ∈ [0, 1]: 2·atanh(s) with s = e/(2+e) ∈ [0, 1/3], odd series through s^13
 // (truncation < 2·(1/3)^15/15 · 9/8 < 1.1e-8).
@@ -36,7 +36,7 @@ const K: usize = memory.data<f32>([
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
   const lo = c4(0);
-  const keep = f32x4.ge(x, lo);
+  const keep = v128.not(f32x4.lt(x, lo)); // all but x < lo: a NaN is kept, and comes out NaN
   x = f32x4.pmax(x, lo); // one maxps (see math.ts); NaN, as the first operand, stays NaN
   const kf = f32x4.nearest(f32x4.mul(x, c4(1)));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, c4(2))), f32x4.mul(kf, c4(3)));
@@ -92,9 +92,12 @@ export function f32_softmax_xent(N: i32, C: i32, x: usize, ldx: i32, t: usize, w
       continue;
     }
     const xt = load<f32>(px + (<usize>ti << 2));                 // before dx (may alias x) is written
+    // The row max through pmax (one maxps; f32x4.max is ~8 instructions in V8, see math.ts): a
+    // NaN logit may be skipped here, but its own e^(x−m) is NaN (exp4 keeps NaN), so the sum,
+    // the loss and the whole row of dx are NaN all the same.
     let vm = f32x4.splat(-Infinity);
-    for (let j = 0; j < C4; j += 4) vm = f32x4.max(vm, v128.load(px + (<usize>j << 2)));
-    if (rem) vm = f32x4.max(vm, load_lanes(px + tail, rem, -Infinity));
+    for (let j = 0; j < C4; j += 4) vm = f32x4.pmax(v128.load(px + (<usize>j << 2)), vm);
+    if (rem) vm = f32x4.pmax(load_lanes(px + tail, rem, -Infinity), vm);
     const m = max(max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)),
                   max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
     const vmax = f32x4.splat(m);
@@ -160,8 +163,8 @@ export function f32_mse(n: i32, x: usize, y: usize, dx: usize): f64 {
   store_lanes(pd, g, lanes);
   const l = log1p4(e), zero = f64x2.splat(0);
   const x0 = lo2(vx), x1 = hi2(vx);
-  const l0 = f64x2.add(f64x2.sub(f64x2.max(x0, zero), f64x2.mul(x0, lo2(vy))), lo2(l));
-  const l1 = f64x2.add(f64x2.sub(f64x2.max(x1, zero), f64x2.mul(x1, hi2(vy))), hi2(l));
+  const l0 = f64x2.add(f64x2.sub(f64x2.pmax(x0, zero), f64x2.mul(x0, lo2(vy))), lo2(l)); // pmax: NaN x stays NaN
+  const l1 = f64x2.add(f64x2.sub(f64x2.pmax(x1, zero), f64x2.mul(x1, hi2(vy))), hi2(l));
   return f64x2.add(l0, l1);
 }
 
