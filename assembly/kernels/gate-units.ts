@@ -3,7 +3,7 @@
 // split one step's gate rows across threads (cells/split.ts), which call them with their own
 // units. One body, so a unit gets the same bits whichever thread computes it. Not exported from
 // the module (assembly/index.ts re-exports gates.ts, not this file).
-import { sigmoid4, tanh4, sigmoid1, tanh1 } from './math';
+import { sigmoid4, tanh4, sigmoid1, tanh1, sigmoid4_open, tanh4_open, sigmoid1_open, tanh1_open } from './math';
 
 /**
  * f32_lstm_step_forward for hidden units j0 … j1-1 only (the buffers keep their full layout), so
@@ -19,8 +19,9 @@ export function lstm_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usiz
     let j = j0;
     for (; j + 4 <= j1; j += 4) {
       const o = <usize>j << 2;
-      const vi = sigmoid4(v128.load(g0 + o)), vf = sigmoid4(v128.load(g1 + o));
-      const vg = tanh4(v128.load(g2 + o)), vo = sigmoid4(v128.load(g3 + o));
+      // i, f, g only feed c (the open forms, see math.ts); o and tanh(c) bound h to [-1, 1].
+      const vi = sigmoid4_open(v128.load(g0 + o)), vf = sigmoid4_open(v128.load(g1 + o));
+      const vg = tanh4_open(v128.load(g2 + o)), vo = sigmoid4(v128.load(g3 + o));
       v128.store(g0 + o, vi); v128.store(g1 + o, vf); v128.store(g2 + o, vg); v128.store(g3 + o, vo);
       const vc = f32x4.add(f32x4.mul(vf, v128.load(pcp + o)), f32x4.mul(vi, vg));
       v128.store(pc + o, vc);
@@ -28,8 +29,8 @@ export function lstm_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usiz
     }
     for (; j < j1; j++) {
       const o = <usize>j << 2;
-      const vi = sigmoid1(load<f32>(g0 + o)), vf = sigmoid1(load<f32>(g1 + o));
-      const vg = tanh1(load<f32>(g2 + o)), vo = sigmoid1(load<f32>(g3 + o));
+      const vi = sigmoid1_open(load<f32>(g0 + o)), vf = sigmoid1_open(load<f32>(g1 + o));
+      const vg = tanh1_open(load<f32>(g2 + o)), vo = sigmoid1(load<f32>(g3 + o));
       store<f32>(g0 + o, vi); store<f32>(g1 + o, vf); store<f32>(g2 + o, vg); store<f32>(g3 + o, vo);
       const vc = vf * load<f32>(pcp + o) + vi * vg;
       store<f32>(pc + o, vc);
@@ -50,7 +51,7 @@ export function gru_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usize
     let j = j0;
     for (; j + 4 <= j1; j += 4) {
       const o = <usize>j << 2;
-      const r = sigmoid4(f32x4.add(v128.load(g0 + o), v128.load(q0 + o)));
+      const r = sigmoid4_open(f32x4.add(v128.load(g0 + o), v128.load(q0 + o))); // r only scales h_n
       const z = sigmoid4(f32x4.add(v128.load(g1 + o), v128.load(q1 + o)));
       const vhn = v128.load(q2 + o);
       const n = tanh4(f32x4.add(v128.load(g2 + o), f32x4.mul(r, vhn)));
@@ -59,7 +60,7 @@ export function gru_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usize
     }
     for (; j < j1; j++) {
       const o = <usize>j << 2;
-      const r = sigmoid1(load<f32>(g0 + o) + load<f32>(q0 + o));
+      const r = sigmoid1_open(load<f32>(g0 + o) + load<f32>(q0 + o));
       const z = sigmoid1(load<f32>(g1 + o) + load<f32>(q1 + o));
       const vhn = load<f32>(q2 + o);
       const n = tanh1(load<f32>(g2 + o) + r * vhn);

@@ -40,6 +40,17 @@ const K: usize = memory.data<f32>([
 /** tanh of four lanes. */
 // @ts-ignore: decorator
 @inline export function tanh4(x: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(tanh4_open(x), c4(15)), c4(13));
+}
+
+/**
+ * tanh4 without the clamp of its output to [-1, 1], which the rational form can pass by an ulp
+ * near saturation: for values that stay inside a cell (the LSTM's i, f, g; the GRU's r), where
+ * the two pmin/pmax of every call are ~12% of the gate step (FP ports are its bound). What
+ * users see (h, the layer outputs) keeps the clamped forms.
+ */
+// @ts-ignore: decorator
+@inline export function tanh4_open(x: v128): v128 {
   x = f32x4.pmin(f32x4.pmax(x, c4(14)), c4(0));
   const x2 = f32x4.mul(x, x);
   let p = madd(x2, c4(1), c4(2));
@@ -52,8 +63,7 @@ const K: usize = memory.data<f32>([
   let q = madd(x2, c4(8), c4(9));
   q = madd(q, x2, c4(10));
   q = madd(q, x2, c4(11));
-  const t = f32x4.div(p, q);
-  return f32x4.pmin(f32x4.pmax(t, c4(15)), c4(13));
+  return f32x4.div(p, q);
 }
 
 /** sigmoid of four lanes: 0.5 + 0.5·tanh(0.5·x). */
@@ -63,9 +73,17 @@ const K: usize = memory.data<f32>([
   return madd(h, tanh4(f32x4.mul(h, x)), h);
 }
 
+/** sigmoid4 through tanh4_open: may leave [0, 1] by an ulp (see tanh4_open). */
+// @ts-ignore: decorator
+@inline export function sigmoid4_open(x: v128): v128 {
+  const h = c4(12);
+  return madd(h, tanh4_open(f32x4.mul(h, x)), h);
+}
+
 /**
- * Scalar tanh (the < 4 leftovers): lane 0 of tanh4, so a tail element gets exactly the bits it
- * would get inside a vector, in both builds (the relaxed build fuses the lanes' multiply-adds).
+ * Scalar forms (the < 4 leftovers): lane 0 of the vector code, so a tail element gets exactly
+ * the bits it would get inside a vector, in both builds (the relaxed build fuses the lanes'
+ * multiply-adds).
  */
 // @ts-ignore: decorator
 @inline export function tanh1(x: f32): f32 {
@@ -75,4 +93,14 @@ const K: usize = memory.data<f32>([
 // @ts-ignore: decorator
 @inline export function sigmoid1(x: f32): f32 {
   return f32x4.extract_lane(sigmoid4(f32x4.splat(x)), 0);
+}
+
+// @ts-ignore: decorator
+@inline export function tanh1_open(x: f32): f32 {
+  return f32x4.extract_lane(tanh4_open(f32x4.splat(x)), 0);
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoid1_open(x: f32): f32 {
+  return f32x4.extract_lane(sigmoid4_open(f32x4.splat(x)), 0);
 }
