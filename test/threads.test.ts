@@ -194,7 +194,8 @@ describe('threads', () => {
       const pool = two.pool!, run = pool.run.bind(pool);
       for (const victim of [1, 0]) { // the worker's list, then the calling thread's own
         const spy = vi.spyOn(pool, 'run').mockImplementationOnce((lists) => run(lists.map((l, i) => (i !== victim ? l
-          : l.map((c) => (c[0].endsWith('_seq_forward_split') ? [c[0], ...c.slice(1, 6), 0x7ffffff0, ...c.slice(7)] as typeof c : c))))));
+          // index 7 of an LSTM forward call: x
+          : l.map((c) => (c[0].endsWith('_seq_forward_split') ? [c[0], ...c.slice(1, 7), 0x7ffffff0, ...c.slice(8)] as typeof c : c))))));
         try {
           expect(() => b.forward(x)).toThrow(victim ? /a kernel failed on worker 1/ : /out of bounds/);
         } finally { spy.mockRestore(); }

@@ -1,9 +1,10 @@
 // The training machinery around the layers: batches, fit's guards and early stopping,
 // checkpoints, stateful sampling, truncated BPTT, and memory that stays flat.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam, BatchIterator, CrossEntropyLoss, Embedding, FormatError, GRU, LSTM, Linear, MSELoss, NumericError,
-  RNN, SGD, SequenceHead, Sequential, Tensor, makeBatch, addingProblem, type Engine, type Sample,
+  RNN, SGD, SequenceHead, Sequential, Tensor, makeBatch, addingProblem, createEngine, type Engine, type Sample,
 } from '../src/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
 import { fit, type LossFn } from '../src/train/fit.js';
@@ -11,7 +12,10 @@ import { generate, sampleLogits } from '../src/train/generate.js';
 import { fitStream } from '../src/train/stream.js';
 import { Rng } from '../src/random.js';
 import { writeSafetensors, readSafetensors } from '../src/io/safetensors.js';
-import { engine, maxAbsDiff, randomArray } from './helpers/engine.js';
+import { BUILD, engine, maxAbsDiff, randomArray } from './helpers/engine.js';
+
+// The threads build matching the build under test (plain, or relaxed with WASM_RNN_BUILD=relaxed).
+const THREADS = BUILD === 'wasm-rnn.relaxed.wasm' ? 'wasm-rnn.threads-relaxed.wasm' : 'wasm-rnn.threads.wasm';
 
 let e: Engine;
 beforeAll(async () => { e = await engine(); });
@@ -70,6 +74,58 @@ describe('masked batches through a whole model', () => {
     const alone = model.gradients();
     for (const k of Object.keys(batched)) expect(maxAbsDiff(batched[k].data, alone[k].data), k).toBeLessThan(2e-6);
     model.dispose(); loss.dispose();
+  });
+});
+
+describe('Sequential keeps activations in engine memory between modules', () => {
+  // Between two modules that both take Residents (Linear, the recurrent layers) the activation
+  // and its gradient never pass through JS. Outputs, input gradients and parameter gradients
+  // must be the bits of chaining the same modules by hand through public Tensors.
+  const byHand = (mods: (LSTM | GRU | RNN | Linear | SequenceHead | Embedding)[], x: Tensor, dy: Tensor, lengths?: Int32Array) => {
+    let y = x;
+    for (const m of mods) {
+      if (m instanceof Linear) y = m.forward(y);
+      else if (m instanceof SequenceHead || m instanceof Embedding) y = m.forward(y, { training: true, ...(lengths ? { lengths } : {}) });
+      else y = m.forward(y, lengths ? { lengths } : {}).output;
+    }
+    let g: Tensor | null = dy;
+    for (let i = mods.length - 1; i >= 0; i--) {
+      const m = mods[i];
+      if (m instanceof Linear || m instanceof SequenceHead) g = m.backward(g!);
+      else if (m instanceof Embedding) { m.backward(g!); g = null; }
+      else g = m.backward({ dOutput: g! }).dInput;
+    }
+    return { y, dx: g };
+  };
+  const cases: [string, (en: Engine) => (LSTM | GRU | RNN | Linear | SequenceHead | Embedding)[], number, number, boolean][] = [
+    ['LSTM → Linear', (en) => [new LSTM({ inputSize: 5, hiddenSize: 13, seed: 1, engine: en }), new Linear({ inFeatures: 13, outFeatures: 3, seed: 2, engine: en })], 5, 3, false],
+    ['Linear → GRU (2 layers, bidirectional) → Linear, lengths', (en) => [new Linear({ inFeatures: 4, outFeatures: 6, activation: 'tanh', seed: 3, engine: en }),
+      new GRU({ inputSize: 6, hiddenSize: 7, numLayers: 2, bidirectional: true, seed: 4, engine: en }), new Linear({ inFeatures: 14, outFeatures: 2, seed: 5, engine: en })], 4, 5, true],
+    ['RNN → SequenceHead → Linear (a module without Residents in the middle)', (en) => [new RNN({ inputSize: 3, hiddenSize: 5, seed: 6, engine: en }),
+      new SequenceHead({ mode: 'mean' }), new Linear({ inFeatures: 5, outFeatures: 2, seed: 7, engine: en })], 3, 4, true],
+    ['LSTM → LSTM → Linear, batch of 9 (split across threads on a threaded engine)', (en) => [new LSTM({ inputSize: 2, hiddenSize: 6, seed: 8, engine: en }),
+      new LSTM({ inputSize: 6, hiddenSize: 4, seed: 9, engine: en }), new Linear({ inFeatures: 4, outFeatures: 3, seed: 10, engine: en })], 2, 9, false],
+  ];
+  let two: Engine;
+  beforeAll(async () => { two = await createEngine(readFileSync(new URL(`../build/${THREADS}`, import.meta.url)), { threads: 2 }); });
+  afterAll(() => two?.dispose());
+  for (const [name, make, F, B, masked] of cases) for (const threads of [1, 2]) it(`${name}, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
+    const en = threads > 1 ? two : e, T = 6, a = make(en), b = make(en);
+    const seq = new Sequential(b);
+    const x = new Tensor(randomArray(T * B * F, 11), [T, B, F]);
+    const lengths = masked ? Int32Array.from({ length: B }, (_, i) => 1 + ((i * 5) % T)) : undefined;
+    const ys = seq.forward(x, lengths ? { lengths } : {});
+    const dy = new Tensor(randomArray(ys.size, 12), ys.shape);
+    const hand = byHand(a, x, dy, lengths);
+    expect(Buffer.from(ys.data.buffer).equals(Buffer.from(hand.y.data.buffer)), 'output').toBe(true);
+    const dx = seq.backward(dy);
+    expect(Buffer.from(dx.data.buffer).equals(Buffer.from(hand.dx!.data.buffer)), 'dInput').toBe(true);
+    a.forEach((m, i) => { if ('gradients' in m) same((b[i] as typeof m).gradients(), m.gradients()); });
+    // Repeating allocates nothing more.
+    const used = en.heap.bytesInUse;
+    seq.forward(x, lengths ? { lengths } : {}); seq.backward(dy);
+    expect(en.heap.bytesInUse).toBe(used);
+    seq.dispose(); a.forEach((m) => m.dispose());
   });
 });
 

@@ -11,7 +11,9 @@
 // element is computed by the same kernels in the same order, only by another thread.
 // Restrictions (the caller checks them): H and j0, j1 multiples of 16 (the packed panels of
 // W_ih, W_hh hold 16 rows, and a thread's rows of each gate block must be whole panels); no
-// projection (LSTMP), no per-row lengths. Key as in lstm.ts; bar: two i32 words (see
+// projection (LSTMP), no per-row lengths: the arguments of lstm / gru / rnn_seq_forward come
+// first, the same list (P, pw_hr, hpre and lens unused, P and lens 0), then the thread's share.
+// Key as in lstm.ts; bar: two i32 words (see
 // split_barrier), zero before the first call and shared by the n threads of the call; abort:
 // the pool's abort word (a call whose partner failed returns early, its outputs undefined).
 import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
@@ -54,10 +56,10 @@ function split_barrier(bar: usize, n: i32, abort: usize): bool {
  * lstm_seq_forward (P = 0, no lengths) for hidden units [j0, j1) of every step; see above.
  * gates (T,B,4H), cs (T,B,H), out rows (ldo), hN (B,H), cN (B,H): each thread writes its columns.
  */
-export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32,
+export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
                                        x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
-                                       h0: usize, c0: usize, out: usize, ldo: i32, hN: usize, cN: usize,
-                                       gates: usize, cs: usize, j0: i32, j1: i32,
+                                       pw_hr: usize, h0: usize, c0: usize, out: usize, ldo: i32, hN: usize, cN: usize,
+                                       gates: usize, cs: usize, hpre: usize, lens: usize, j0: i32, j1: i32,
                                        bar: usize, n: i32, abort: usize): void {
   const G = 4 * H, w = j1 - j0;
   const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
@@ -89,7 +91,7 @@ export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: 
 export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32,
                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                       h0: usize, out: usize, ldo: i32, hN: usize,
-                                      gates: usize, hn: usize, hg: usize, j0: i32, j1: i32,
+                                      gates: usize, hn: usize, hg: usize, lens: usize, j0: i32, j1: i32,
                                       bar: usize, n: i32, abort: usize): void {
   const G = 3 * H, w = j1 - j0;
   const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
@@ -116,7 +118,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
 /** rnn_seq_forward (no lengths) for hidden units [j0, j1) of every step; see above. pre (T,B,H). */
 export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
-                                      h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, j0: i32, j1: i32,
+                                      h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, lens: usize, j0: i32, j1: i32,
                                       bar: usize, n: i32, abort: usize): void {
   const w = j1 - j0, jb = <usize>j0 << 2;
   const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;

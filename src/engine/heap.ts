@@ -55,9 +55,8 @@ export class Heap {
       try {
         this.memory.grow(pages);
       } catch {
-        throw new RangeError(`wasm-rnn: out of memory: ${mb(bytes)} requested, and the engine's WebAssembly memory ` +
-          `cannot grow from ${mb(have)} to ${mb(end)} (a memory holds at most 4 GiB, a threaded engine's 1 GiB; ` +
-          'use shorter sequences or smaller batches, e.g. truncated BPTT with fitStream)');
+        throw new RangeError(`wasm-rnn: out of memory: ${mb(bytes)} requested; the engine's memory cannot grow ` +
+          `from ${mb(have)} to ${mb(end)} (at most 4 GiB, 1 GiB threaded): use shorter sequences or smaller batches`);
       }
     }
     this.top = end;

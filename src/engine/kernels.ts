@@ -78,18 +78,19 @@ export interface Kernels {
     x: Ptr, ldx: number, pt_ih: Ptr, pt_hh: Ptr, h0: Ptr, out: Ptr, ldo: number,
     dout: Ptr, lddo: number, dhN: Ptr, dx: Ptr, lddx: number, dh0: Ptr,
     dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, da: Ptr, ldg: number, lens: Ptr, stash: Ptr): void;
-  // cells/split: one thread's hidden units [j0, j1) of a forward split by gate rows
-  lstm_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number,
-    x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr, c0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, cN: Ptr, gates: Ptr, cs: Ptr, j0: number, j1: number,
+  // cells/split: one thread's hidden units [j0, j1) of a forward split by gate rows, after the
+  // arguments of the whole-layer forward (P, pw_hr, hpre, lens unused)
+  lstm_seq_forward_split(T: number, B: number, I: number, H: number, P: number, reverse: number,
+    x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, pw_hr: Ptr, h0: Ptr, c0: Ptr,
+    out: Ptr, ldo: number, hN: Ptr, cN: Ptr, gates: Ptr, cs: Ptr, hpre: Ptr, lens: Ptr, j0: number, j1: number,
     bar: Ptr, n: number, abort: Ptr): void;
   gru_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr, j0: number, j1: number,
+    out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr, lens: Ptr, j0: number, j1: number,
     bar: Ptr, n: number, abort: Ptr): void;
   rnn_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number, relu: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, pre: Ptr, j0: number, j1: number,
+    out: Ptr, ldo: number, hN: Ptr, pre: Ptr, lens: Ptr, j0: number, j1: number,
     bar: Ptr, n: number, abort: Ptr): void;
 }
 

@@ -21,8 +21,6 @@ export function splitEven(n: number, parts: number): number[] {
 const SLOT = 16384;   // Int32 words per worker: [seq, done, nwords, error, calls…]
 const HEADER = 4;
 
-// The worker's code, as a string so it runs the same from a file, a bundle or a CDN: Node
-// (worker_threads, eval) or a browser (Blob URL).
 /**
  * How long a thread polls before it blocks in Atomics.wait, both the workers between lists and
  * the caller waiting for them: calls come back to back (a layer, then the next; the next
@@ -31,36 +29,26 @@ const HEADER = 4;
  * a worker keeps a core busy for up to this long after each list.
  */
 const SPIN_MS = 0.5;
-const WORKER = `
-const SPIN_MS = ${SPIN_MS};
-const node = typeof self === 'undefined';
-const port = node ? require('node:worker_threads').parentPort : self;
-const listen = (fn) => node ? port.on('message', fn) : (self.onmessage = (e) => fn(e.data));
-listen(async (m) => {
-  const inst = await WebAssembly.instantiate(m.module, { env: { memory: m.memory } });
-  const fns = m.names.map((n) => inst.exports[n]);
-  const ctl = new Int32Array(m.control), s = m.slot;
-  port.postMessage('ready');
-  let seen = 0;
-  for (;;) {
-    const until = performance.now() + SPIN_MS;
-    for (let i = 1; Atomics.load(ctl, s) === seen; i++) if ((i & 1023) === 0 && performance.now() > until) break;
-    Atomics.wait(ctl, s, seen);
-    const seq = Atomics.load(ctl, s);
-    if (seq === seen) continue;
-    if (seq < 0) break;
-    seen = seq;
-    try {
-      let p = s + ${HEADER}; const end = p + ctl[s + 2];
-      while (p < end) { const n = ctl[p + 1]; fns[ctl[p]](...ctl.subarray(p + 2, p + 2 + n)); p += 2 + n; }
-      ctl[s + 3] = 0;
-    } catch (err) { ctl[s + 3] = 1; Atomics.store(new Int32Array(m.memory.buffer), m.abort >>> 2, 1); }
-    Atomics.store(ctl, s + 1, seq);
-    Atomics.notify(ctl, s + 1);
-  }
-  if (node) port.close(); else self.close();
-});
-`;
+
+// The worker's code, as a string so it runs the same from a file, a bundle or a CDN: Node
+// (worker_threads, eval) or a browser (Blob URL). Each worker instantiates the module on the
+// shared memory, answers 'ready', then runs the lists the caller writes into its slot: it polls
+// SPIN_MS, then blocks in Atomics.wait; a negative list number stops it.
+// Kept a string (not a function's source) so that no bundler or transpiler can rewrite it with
+// helpers the worker does not have; written compactly, as a minifier cannot shrink it. m: the
+// init message (module, memory, control, slot, names, abort); c: the control words; s: this
+// worker's slot; q: the list number last run.
+const WORKER = `const N=typeof self>'u',P=N?require('node:worker_threads').parentPort:self;
+(N?f=>P.on('message',f):f=>self.onmessage=e=>f(e.data))(async m=>{
+const x=(await WebAssembly.instantiate(m.module,{env:{memory:m.memory}})).exports,F=m.names.map(n=>x[n]);
+const c=new Int32Array(m.control),s=m.slot;let q=0;P.postMessage('ready');
+for(;;){const u=performance.now()+${SPIN_MS};
+for(let i=1;Atomics.load(c,s)===q;i++)if(!(i&1023)&&performance.now()>u)break;
+Atomics.wait(c,s,q);const v=Atomics.load(c,s);if(v===q)continue;if(v<0)break;q=v;
+try{let p=s+${HEADER};const e=p+c[s+2];while(p<e){const n=c[p+1];F[c[p]](...c.subarray(p+2,p+2+n));p+=2+n}c[s+3]=0}
+catch{c[s+3]=1;Atomics.store(new Int32Array(m.memory.buffer),m.abort>>>2,1)}
+Atomics.store(c,s+1,v);Atomics.notify(c,s+1)}
+N?P.close():self.close()});`;
 
 interface WorkerLike { postMessage(m: unknown): void; terminate(): unknown; unref?(): void }
 

@@ -9,7 +9,7 @@ import { ShapeError, StateError } from '../errors.js';
 import { nextSeed } from '../random.js';
 import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
-import type { BackwardOptions, Context, Module } from './module.js';
+import { Resident, type BackwardOptions, type Context, type Module } from './module.js';
 import { Layer } from './layer.js';
 import { splitEven, type Call } from '../engine/pool.js';
 import { uniform } from './init.js';
@@ -73,17 +73,21 @@ export class Linear extends Layer implements Module {
 
   /** x (…, I) → (…, O). Saves the input and the output for backward. */
   forward(input: TensorLike, _ctx?: Context): Tensor {
+    return this.forwardResident(asTensor(input, 'Linear.forward: input')).toTensor();
+  }
+
+  /** forward with the output left in engine memory (for Sequential, see Resident). */
+  forwardResident(x: Tensor | Resident, _ctx?: Context): Resident {
     this.live();
     const I = this.inFeatures, O = this.outFeatures, name = 'Linear.forward';
-    const x = asTensor(input, `${name}: input`);
     if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== I) {
       throw new ShapeError(`${name}: input must be (…, ${I}) (last dimension = inFeatures), got [${x.shape.join(', ')}]`);
     }
-    assertFinite(x.data, `${name}: input`);
+    if (x instanceof Tensor) assertFinite(x.data, `${name}: input`);
     const N = x.size / I;
     this.pending = null;
     const e = this.engine, a = this.ensure(N), y = a.at('y'), xa = a.at('x');
-    e.write(xa, x.data);
+    stage(e, xa, x);
     const W = this.params.addr('weight'), b = this.bias ? this.params.addr('bias') : 0;
     const act = ACT_FORWARD[this.activation];
     // Rows are independent: each thread takes a slice of them (one slice on one thread).
@@ -95,7 +99,7 @@ export class Linear extends Layer implements Module {
       return calls;
     }));
     this.pending = { N, shape: x.shape };
-    return new Tensor(e.read(y, N * O), [...x.shape.slice(0, -1), O]);
+    return new Resident(e, y, [...x.shape.slice(0, -1), O]);
   }
 
   /**
@@ -106,19 +110,23 @@ export class Linear extends Layer implements Module {
   backward(dOutput: TensorLike, opts: BackwardOptions & { inputGrad: false }): null;
   backward(dOutput: TensorLike, opts?: BackwardOptions): Tensor | null;
   backward(dOutput: TensorLike, opts?: BackwardOptions): Tensor | null {
+    return this.backwardResident(asTensor(dOutput, 'Linear.backward: dOutput'), opts)?.toTensor() ?? null;
+  }
+
+  /** backward with dX left in engine memory (for Sequential, see Resident). */
+  backwardResident(dy: Tensor | Resident, opts?: BackwardOptions): Resident | null {
     const wantDx = opts?.inputGrad !== false;
     this.live();
     const p = this.pending, I = this.inFeatures, O = this.outFeatures, name = 'Linear.backward';
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
-    const dy = asTensor(dOutput, `${name}: dOutput`);
     assertShape(dy.shape, [...p.shape.slice(0, -1), O], `${name}: dOutput`);
-    assertFinite(dy.data, `${name}: dOutput`);
+    if (dy instanceof Tensor) assertFinite(dy.data, `${name}: dOutput`);
     const { N } = p, e = this.engine, a = this.arena, ps = this.params;
     const dz = a.at('dy'), y = a.at('y'), dx = a.at('dx'), x = a.at('x'), W = ps.addr('weight');
-    e.write(dz, dy.data);
-    const act = ACT_BACKWARD[this.activation], slices = this.rowSlices(N);
     // Slices after the first sum their dW, db into private buffers, added in afterwards.
-    const extra = this.gradBuffers(slices.length - 1);
+    const slices = this.rowSlices(N), extra = this.gradBuffers(slices.length - 1);
+    stage(e, dz, dy);
+    const act = ACT_BACKWARD[this.activation];
     e.run(slices.map(([r0, n], i) => {
       const zs = dz + r0 * O * 4, xs = x + r0 * I * 4, g = i ? extra[i - 1] : ps.gradsPtr;
       const gw = ps.addrIn(g, 'weight');
@@ -131,7 +139,7 @@ export class Linear extends Layer implements Module {
     }));
     for (const g of extra) e.kernels.f32_add_rows(1, ps.size, g, 0, ps.gradsPtr, 0);
     this.pending = null;
-    return wantDx ? new Tensor(e.read(dx, N * I), p.shape) : null;
+    return wantDx ? new Resident(e, dx, p.shape) : null;
   }
 
   protected release(): void {
@@ -160,4 +168,11 @@ export class Linear extends Layer implements Module {
     this.arena.ensure(`${N}`, [['x', N * I], ['y', N * O], ['dy', N * O], ['dx', N * I]]);
     return this.arena;
   }
+}
+
+/** Copy x into engine memory at ptr: from JS, or within the memory when it already lives there. */
+function stage(e: Engine, ptr: number, x: Tensor | Resident): void {
+  if (!(x instanceof Resident)) { e.write(ptr, x.data); return; }
+  if (x.engine === e) { const s = x.ptr >>> 2; e.f32.copyWithin(ptr >>> 2, s, s + x.size); return; }
+  e.write(ptr, x.view());
 }

@@ -1,9 +1,38 @@
 // The contract every composable piece of a model follows (Linear, Embedding, heads, the
 // recurrent layers inside a Sequential). Forward saves exactly what backward needs; backward
 // ADDS parameter gradients into the module's gradient buffers (+=) and returns the gradient
-// with respect to its input. Heavy math runs in WASM; tensors cross as copies at module edges.
-import type { Tensor } from '../tensor.js';
+// with respect to its input. Heavy math runs in WASM; tensors cross as copies at module edges,
+// except between two modules of a Sequential that both take Residents (below).
+import type { Engine } from '../engine/engine.js';
+import { Tensor, sizeOf } from '../tensor.js';
 import type { ParameterStore } from './params.js';
+
+/**
+ * An activation left in engine memory by one module of a Sequential for the next (an output
+ * forward, or an input gradient backward): no copy out to JS and back, no finite check (the
+ * engine wrote it). Valid only until the module that produced it runs again, so the consumer
+ * copies it at once; Sequential never hands one to user code.
+ */
+export class Resident {
+  constructor(readonly engine: Engine, readonly ptr: number, readonly shape: readonly number[]) {}
+
+  get size(): number { return sizeOf(this.shape); }
+
+  /** A view of its floats: take it after any allocation (a memory that grew has a new buffer). */
+  view(): Float32Array {
+    const i = this.ptr >>> 2;
+    return this.engine.f32.subarray(i, i + this.size);
+  }
+
+  toTensor(): Tensor {
+    return new Tensor(this.engine.read(this.ptr, this.size), this.shape);
+  }
+}
+
+/** x as a Tensor, copying a Resident out of engine memory. */
+export function materialize(x: Tensor | Resident): Tensor {
+  return x instanceof Resident ? x.toTensor() : x;
+}
 
 /** What a forward pass knows besides its input. */
 export interface Context {
@@ -34,4 +63,10 @@ export interface Module {
   /** The module's parameter buffers (each one flat buffer with named slices). */
   parameters(): ParameterStore[];
   dispose(): void;
+  /**
+   * Optional, used by Sequential between modules that both have them: forward / backward that
+   * take a Tensor or a Resident and leave their result in engine memory (see Resident).
+   */
+  forwardResident?(x: Tensor | Resident, ctx: Context): Resident;
+  backwardResident?(dy: Tensor | Resident, opts?: BackwardOptions): Resident | null;
 }

@@ -10,6 +10,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { nextSeed, Rng } from '../random.js';
 import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt, checkLengths } from '../tensor.js';
 import { Arena } from './arena.js';
+import { Resident } from './module.js';
 import { Layer } from './layer.js';
 import { uniform } from './init.js';
 import { splitEven, type Call } from '../engine/pool.js';
@@ -93,6 +94,11 @@ function gradStride(G: number): number {
   return G % 16 === 0 ? G + 16 : G;
 }
 
+/** The floats of x to read: a Tensor's data, or a view of engine memory (take it after allocating). */
+function source(x: Tensor | Resident): Float32Array {
+  return x instanceof Resident ? x.view() : x.data;
+}
+
 /** Sequences b0 … b0+B-1 of a batch, with their working memory. */
 interface Slice { b0: number; B: number; fwd: Arena; bwd: Arena; grads: number }
 
@@ -128,6 +134,8 @@ export class Recurrent extends Layer {
   private stepEpoch = -1;
   /** Streaming (step()) buffers and batch size. */
   private readonly stepArena: Arena;
+  /** Where resident outputs and input gradients are gathered for Sequential (see Resident). */
+  private readonly edges: { y: Arena; dx: Arena };
   private stepState: { B: number } | null = null;
   private pending: Pending | null = null;
   private dropRng: Rng;
@@ -146,6 +154,7 @@ export class Recurrent extends Layer {
     this.params = new ParameterStore(this.engine, paramSpecs(this.config));
     this.packed = new Arena(this.engine);
     this.stepArena = new Arena(this.engine);
+    this.edges = { y: new Arena(this.engine), dx: new Arena(this.engine) };
     const seed = o.seed ?? nextSeed();
     this.dropRng = new Rng(seed ^ 0x9e3779b9);
     this.resetParameters(seed);
@@ -181,11 +190,19 @@ export class Recurrent extends Layer {
    * Saves what backward needs.
    */
   forward(input: TensorLike, state: RecurrentState = {}): ForwardResult {
+    return this.forwardCore(asTensor(input, `${this.config.kind}.forward: input`), state, false) as ForwardResult;
+  }
+
+  /** forward with the output left in engine memory (for Sequential, see Resident); time-major. */
+  forwardResident(input: Tensor | Resident, state: RecurrentState = {}): { output: Resident; hN: Tensor; cN?: Tensor } {
+    return this.forwardCore(input, state, true) as { output: Resident; hN: Tensor; cN?: Tensor };
+  }
+
+  private forwardCore(x: Tensor | Resident, state: RecurrentState, resident: boolean): ForwardResult | { output: Resident; hN: Tensor; cN?: Tensor } {
     this.live();
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst } = this.config;
     const D = this.numDirections, R = this.outputSize;
     const name = `${kind}.forward`;
-    const x = asTensor(input, `${name}: input`);
     const unbatched = x.shape.length === 2;
     if (x.shape.length !== 3 && !unbatched) {
       throw new ShapeError(`${name}: input must be 3-D (${batchFirst ? 'B, T' : 'T, B'}, ${I}) or 2-D (T, ${I}), got [${x.shape.join(', ')}]`);
@@ -196,7 +213,7 @@ export class Recurrent extends Layer {
       throw new ShapeError(`${name}: input has ${x.shape[x.shape.length - 1]} features, expected inputSize = ${I}`);
     }
     if (T < 1 || B < 1) throw new ShapeError(`${name}: input needs at least one time step and one sequence, got [${x.shape.join(', ')}]`);
-    assertFinite(x.data, `${name}: input`);
+    if (x instanceof Tensor) assertFinite(x.data, `${name}: input`);
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
     const [h0, c0] = statePair(kind, state.h0, state.c0, ['h0', 'c0'], stateShape(R), stateShape(H), name);
     const lengths = state.lengths === undefined ? null : checkLengths(state.lengths, T, B, name);
@@ -205,9 +222,11 @@ export class Recurrent extends Layer {
     const dropped = this.dropping;
     const slices = this.plan(T, B, dropped);
     const e = this.engine, bf = batchFirst && !unbatched;
+    const out = resident ? this.edgeRegion('y', T * B * D * R) : 0;
+    const xs = source(x); // after every allocation of this call
     for (const sl of slices) {
       const a = sl.fwd;
-      scatterRows(e, a.at('x'), x.data, T, B, I, bf, sl.b0, sl.B);
+      scatterRows(e, a.at('x'), xs, T, B, I, bf, sl.b0, sl.B);
       if (h0) scatterRows(e, a.at('h0'), h0.data, D * L, B, R, false, sl.b0, sl.B); else e.zero(a.at('h0'), D * L * sl.B * R);
       if (kind === 'LSTM') {
         if (c0) scatterRows(e, a.at('c0'), c0.data, D * L, B, H, false, sl.b0, sl.B); else e.zero(a.at('c0'), D * L * sl.B * H);
@@ -234,7 +253,8 @@ export class Recurrent extends Layer {
 
     this.pending = { T, B, unbatched, masked: lengths !== null, dropped, version: this.params.version };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
-    const output = new Float32Array(T * B * D * R), hN = new Float32Array(D * L * B * R);
+    const output = resident ? e.f32.subarray(out >>> 2, (out >>> 2) + T * B * D * R) : new Float32Array(T * B * D * R);
+    const hN = new Float32Array(D * L * B * R);
     const cN = kind === 'LSTM' ? new Float32Array(D * L * B * H) : null;
     for (const sl of slices) {
       gatherRows(e, sl.fwd.at(`out${L - 1}`), output, T, B, D * R, bf, sl.b0, sl.B);
@@ -243,9 +263,18 @@ export class Recurrent extends Layer {
     }
     // The saved rows of padded steps carry the state (the next step's h_prev); users see zeros.
     if (lengths) zeroPadded(output, lengths, T, B, D * R, bf);
-    const res: ForwardResult = { output: new Tensor(output, outShape), hN: new Tensor(hN, stateShape(R)) };
-    if (cN) res.cN = new Tensor(cN, stateShape(H));
+    const hNt = new Tensor(hN, stateShape(R)), cNt = cN ? new Tensor(cN, stateShape(H)) : undefined;
+    if (resident) return { output: new Resident(e, out, outShape), hN: hNt, ...(cNt ? { cN: cNt } : {}) };
+    const res: ForwardResult = { output: new Tensor(output, outShape), hN: hNt };
+    if (cNt) res.cN = cNt;
     return res;
+  }
+
+  /** The address of an edge region of n floats (see edges). */
+  private edgeRegion(which: 'y' | 'dx', n: number): number {
+    const a = this.edges[which];
+    a.ensure(`${n}`, [[which, n]]);
+    return a.at(which);
   }
 
   /**
@@ -320,6 +349,17 @@ export class Recurrent extends Layer {
   backward(grads: BackwardGrads & { inputGrad: false }): Omit<BackwardResult, 'dInput'>;
   backward(grads: BackwardGrads): BackwardResult;
   backward(grads: BackwardGrads): Omit<BackwardResult, 'dInput'> & { dInput?: Tensor } {
+    const dOutput = asTensor(grads.dOutput, `${this.config.kind}.backward: dOutput`);
+    return this.backwardCore({ ...grads, dOutput }, false) as Omit<BackwardResult, 'dInput'> & { dInput?: Tensor };
+  }
+
+  /** backward with dInput left in engine memory (for Sequential, see Resident). */
+  backwardResident(dOutput: Tensor | Resident, inputGrad: boolean): Resident | null {
+    return (this.backwardCore({ dOutput, inputGrad }, true).dInput as Resident | undefined) ?? null;
+  }
+
+  private backwardCore(grads: Omit<BackwardGrads, 'dOutput'> & { dOutput: Tensor | Resident }, resident: boolean):
+    Omit<BackwardResult, 'dInput'> & { dInput?: Tensor | Resident } {
     this.live();
     const p = this.pending;
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst, projSize: P } = this.config;
@@ -332,36 +372,39 @@ export class Recurrent extends Layer {
     const D = this.numDirections, R = this.outputSize;
     const bf = batchFirst && !unbatched;
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
-    const dOut = asTensor(grads.dOutput, `${name}: dOutput`);
+    const dOut = grads.dOutput;
     assertShape(dOut.shape, unbatched ? [T, D * R] : bf ? [B, T, D * R] : [T, B, D * R], `${name}: dOutput`);
-    assertFinite(dOut.data, `${name}: dOutput`);
+    if (dOut instanceof Tensor) assertFinite(dOut.data, `${name}: dOutput`);
     const [dhN, dcN] = statePair(kind, grads.dhN, grads.dcN, ['dhN', 'dcN'], stateShape(R), stateShape(H), name);
 
     const slices = this.slices;
-    const e = this.engine, k = e.kernels;
+    const e = this.engine, k = e.kernels, wantDx = grads.inputGrad !== false;
+    for (const sl of slices) this.ensureBackwardArena(sl, T);
+    const edge = resident && wantDx ? this.edgeRegion('dx', T * B * I) : 0;
+    const douts = source(dOut); // after every allocation of this call
     for (const sl of slices) {
-      this.ensureBackwardArena(sl, T);
       const b = sl.bwd;
-      scatterRows(e, b.at('dout'), dOut.data, T, B, D * R, bf, sl.b0, sl.B);
+      scatterRows(e, b.at('dout'), douts, T, B, D * R, bf, sl.b0, sl.B);
       if (dhN) scatterRows(e, b.at('dhN'), dhN.data, D * L, B, R, false, sl.b0, sl.B);
       if (dcN) scatterRows(e, b.at('dcN'), dcN.data, D * L, B, H, false, sl.b0, sl.B);
     }
     this.pack(true);
-    const wantDx = grads.inputGrad !== false;
     this.engine.run(slices.map((sl) => this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null, wantDx)));
     // Slices past the first accumulated into private gradient buffers: add them in.
     for (const sl of slices) if (sl.grads) k.f32_add_rows(1, this.params.size, sl.grads, 0, this.params.gradsPtr, 0);
     this.pending = null;
 
-    const dInput = wantDx ? new Float32Array(T * B * I) : null, dh0 = new Float32Array(D * L * B * R);
+    const dInput = !wantDx ? null : edge ? e.f32.subarray(edge >>> 2, (edge >>> 2) + T * B * I) : new Float32Array(T * B * I);
+    const dh0 = new Float32Array(D * L * B * R);
     const dc0 = kind === 'LSTM' ? new Float32Array(D * L * B * H) : null;
     for (const sl of slices) {
       if (dInput) gatherRows(e, sl.bwd.at('dx0'), dInput, T, B, I, bf, sl.b0, sl.B);
       gatherRows(e, sl.bwd.at('dh0'), dh0, D * L, B, R, false, sl.b0, sl.B);
       if (dc0) gatherRows(e, sl.bwd.at('dc0'), dc0, D * L, B, H, false, sl.b0, sl.B);
     }
-    const res: Omit<BackwardResult, 'dInput'> & { dInput?: Tensor } = { dh0: new Tensor(dh0, stateShape(R)) };
-    if (dInput) res.dInput = new Tensor(dInput, unbatched ? [T, I] : bf ? [B, T, I] : [T, B, I]);
+    const res: Omit<BackwardResult, 'dInput'> & { dInput?: Tensor | Resident } = { dh0: new Tensor(dh0, stateShape(R)) };
+    const inShape = unbatched ? [T, I] : bf ? [B, T, I] : [T, B, I];
+    if (dInput) res.dInput = edge ? new Resident(e, edge, inShape) : new Tensor(dInput, inShape);
     if (dc0) res.dc0 = new Tensor(dc0, stateShape(H));
     return res;
   }
@@ -474,18 +517,12 @@ export class Recurrent extends Layer {
     const { kind, hiddenSize: H, projSize: P } = this.config, pk = this.packed, sfx = suffix(l, d);
     const pw = [pk.at(`weight_ih${sfx}`), pk.at(`weight_hh${sfx}`), this.params.addr(`bias_ih${sfx}`), this.params.addr(`bias_hh${sfx}`)];
     const relu = this.config.nonlinearity === 'relu' ? 1 : 0;
-    if (part) {
-      const sync = [part.j0, part.j1, this.barrier, part.n, this.engine.pool!.abort];
-      if (kind === 'LSTM') return ['lstm_seq_forward_split', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.c0, b.out, b.ldo, b.hN, b.cN, b.g, b.cs, ...sync];
-      if (kind === 'GRU') return ['gru_seq_forward_split', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.g, b.hn, b.hg, ...sync];
-      return ['rnn_seq_forward_split', T, B, inW, H, d, relu, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.pre, ...sync];
-    }
-    if (kind === 'LSTM') {
-      return ['lstm_seq_forward', T, B, inW, H, P, d, b.xin, inW, ...pw, P ? pk.at(`weight_hr${sfx}`) : 0,
-        b.h0, b.c0, b.out, b.ldo, b.hN, b.cN, b.g, b.cs, b.hp, b.lens];
-    }
-    if (kind === 'GRU') return ['gru_seq_forward', T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.g, b.hn, b.hg, b.lens];
-    return ['rnn_seq_forward', T, B, inW, H, d, relu, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.pre, b.lens];
+    const args = kind === 'LSTM'
+      ? [T, B, inW, H, P, d, b.xin, inW, ...pw, P ? pk.at(`weight_hr${sfx}`) : 0, b.h0, b.c0, b.out, b.ldo, b.hN, b.cN, b.g, b.cs, b.hp, b.lens]
+      : kind === 'GRU' ? [T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.g, b.hn, b.hg, b.lens]
+        : [T, B, inW, H, d, relu, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.pre, b.lens];
+    const name = `${kind.toLowerCase()}_seq_forward`;
+    return part ? [`${name}_split`, ...args, part.j0, part.j1, this.barrier, part.n, this.engine.pool!.abort] : [name, ...args];
   }
 
   /** The kernel calls of one streamed step, with every address resolved once. */
@@ -560,6 +597,7 @@ export class Recurrent extends Layer {
     this.slices = [];
     this.packed.release();
     this.stepArena.release();
+    this.edges.y.release(); this.edges.dx.release();
     this.stepState = null;
     this.pending = null;
   }

@@ -4,7 +4,7 @@
 // stop at the chunk boundary (truncated BPTT).
 import { FormatError, ShapeError } from '../errors.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import type { BackwardOptions, Context, Module } from './module.js';
+import { Resident, materialize, type BackwardOptions, type Context, type Module } from './module.js';
 import type { ParameterStore } from './params.js';
 import { Recurrent } from './recurrent.js';
 
@@ -19,20 +19,27 @@ export class RecurrentModule implements Module {
   }
 
   forward(x: Tensor, ctx: Context): Tensor {
+    return this.forwardResident(x, ctx).toTensor();
+  }
+
+  forwardResident(x: Tensor | Resident, ctx: Context): Resident {
     this.layer.train(ctx.training);
     const B = x.shape[1], held = this.state.h0?.shape[1];
     if (this.stateful && held !== undefined && held !== B) {
       throw new ShapeError(`Sequential (stateful): the carried state is for ${held} sequences, this batch has ${B}; call resetState() first`);
     }
     const carried = this.stateful ? this.state : {};
-    const r = this.layer.forward(x, { ...carried, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) });
+    const r = this.layer.forwardResident(x, { ...carried, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) });
     if (this.stateful) this.state = { h0: r.hN, ...(r.cN ? { c0: r.cN } : {}) };
     return r.output;
   }
 
   backward(dy: Tensor, opts?: BackwardOptions): Tensor | null {
-    if (opts?.inputGrad === false) { this.layer.backward({ dOutput: dy, inputGrad: false }); return null; }
-    return this.layer.backward({ dOutput: dy }).dInput;
+    return this.backwardResident(dy, opts)?.toTensor() ?? null;
+  }
+
+  backwardResident(dy: Tensor | Resident, opts?: BackwardOptions): Resident | null {
+    return this.layer.backwardResident(dy, opts?.inputGrad !== false);
   }
 
   /** Forget the carried state (the next forward starts from zeros). */
@@ -102,9 +109,13 @@ export class Sequential implements Module {
 
   forward(x: Tensor, ctx: Partial<Context> = {}): Tensor {
     const c: Context = { training: ctx.training ?? this.training, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) };
-    let y = x;
-    for (const m of this.modules) y = m.forward(y, c);
-    return y;
+    // Between two modules that both take Residents the activation stays in engine memory.
+    let y: Tensor | Resident = x;
+    this.modules.forEach((m, i) => {
+      const out: Tensor | Resident = m.forwardResident ? m.forwardResident(y, c) : m.forward(materialize(y), c);
+      y = this.modules[i + 1]?.forwardResident ? out : materialize(out);
+    });
+    return y as Tensor;
   }
 
   /**
@@ -116,14 +127,15 @@ export class Sequential implements Module {
   backward(dy: Tensor, opts: BackwardOptions & { inputGrad: false }): null;
   backward(dy: Tensor, opts?: BackwardOptions): Tensor | null;
   backward(dy: Tensor, opts?: BackwardOptions): Tensor | null {
-    let g = dy;
-    for (let i = this.modules.length - 1; i > 0; i--) {
-      const next = this.modules[i].backward(g);
+    let g: Tensor | Resident = dy;
+    for (let i = this.modules.length - 1; i >= 0; i--) {
+      const m = this.modules[i], o = i === 0 ? opts : undefined;
+      const next: Tensor | Resident | null = m.backwardResident ? m.backwardResident(g, o) : m.backward(materialize(g), o);
+      if (i === 0) return opts?.inputGrad === false || !next ? null : materialize(next);
       if (!next) throw new ShapeError(`Sequential.backward: module ${i} returned no input gradient for module ${i - 1}`);
-      g = next;
+      g = this.modules[i - 1].backwardResident ? next : materialize(next);
     }
-    const dx = this.modules[0].backward(g, opts);
-    return opts?.inputGrad === false ? null : dx;
+    return null;
   }
 
   parameters(): ParameterStore[] {
