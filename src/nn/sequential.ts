@@ -19,27 +19,32 @@ export class RecurrentModule implements Module {
   }
 
   forward(x: Tensor, ctx: Context): Tensor {
-    return this.forwardResident(x, ctx).toTensor();
+    return this.run(x, ctx, false) as Tensor;
   }
 
   forwardResident(x: Tensor | Resident, ctx: Context): Resident {
+    return this.run(x, ctx, true) as Resident;
+  }
+
+  backward(dy: Tensor, opts?: BackwardOptions): Tensor | null {
+    return this.layer.backward({ dOutput: dy, inputGrad: opts?.inputGrad !== false }).dInput ?? null;
+  }
+
+  backwardResident(dy: Tensor | Resident, opts?: BackwardOptions): Resident | null {
+    return this.layer.backwardResident(dy, opts?.inputGrad !== false);
+  }
+
+  /** The layer's forward with the carried state (the output returned as a Tensor, or resident). */
+  private run(x: Tensor | Resident, ctx: Context, resident: boolean): Tensor | Resident {
     this.layer.train(ctx.training);
     const B = x.shape[1], held = this.state.h0?.shape[1];
     if (this.stateful && held !== undefined && held !== B) {
       throw new ShapeError(`Sequential (stateful): the carried state is for ${held} sequences, this batch has ${B}; call resetState() first`);
     }
-    const carried = this.stateful ? this.state : {};
-    const r = this.layer.forwardResident(x, { ...carried, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) });
+    const state = { ...(this.stateful ? this.state : {}), ...(ctx.lengths ? { lengths: ctx.lengths } : {}) };
+    const r = resident ? this.layer.forwardResident(x, state) : this.layer.forward(materialize(x), state);
     if (this.stateful) this.state = { h0: r.hN, ...(r.cN ? { c0: r.cN } : {}) };
     return r.output;
-  }
-
-  backward(dy: Tensor, opts?: BackwardOptions): Tensor | null {
-    return this.backwardResident(dy, opts)?.toTensor() ?? null;
-  }
-
-  backwardResident(dy: Tensor | Resident, opts?: BackwardOptions): Resident | null {
-    return this.layer.backwardResident(dy, opts?.inputGrad !== false);
   }
 
   /** Forget the carried state (the next forward starts from zeros). */
