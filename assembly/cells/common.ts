@@ -4,7 +4,7 @@
 // width (H, or P with a projection). Pointers are byte addresses, strides count f32.
 import { f32_gemm_nn } from '../kernels/gemm';
 import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
-import { colsum_into } from '../kernels/elementwise';
+import { colsum_into } from '../kernels/reduce';
 
 /**
  * gates (T·B, G) = X (T·B, I) · W_ihᵀ (+ b_ih) (+ b_hh), the biases added as the GEMM stores;
