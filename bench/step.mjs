@@ -2,7 +2,7 @@
 // (lstm_seq_forward with T = 1, called directly with the same buffers), so the difference is
 // what the TypeScript layer adds per step (input checks, copies in and out, the state handling).
 // Then large layers on one thread and on a 2-thread engine, where step() splits every step's
-// gate rows across the threads (from 250K multiply-adds per layer step; src/nn/recurrent.ts).
+// gate rows across the threads (from 500K multiply-adds per layer step: splitTuning in src/nn/recurrent.ts).
 // Usage: npm run build && node bench/step.mjs
 import { readFileSync } from 'node:fs';
 import { createEngine, init, LSTM, GRU, RNN } from '../dist/index.js';

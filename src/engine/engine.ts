@@ -140,7 +140,8 @@ export function getEngine(): Engine {
 export interface EngineOptions {
   /**
    * Threads for the recurrent layers (default 1). With more, batches of at least 8 sequences are
-   * split across Web Workers / worker_threads sharing one memory; this needs the threads build
+   * split across Web Workers / worker_threads sharing one memory, and smaller batches (step()
+   * too) split every step's gate rows when the layer is large enough; this needs the threads build
    * (`build/wasm-rnn.threads.wasm`, or `wasm-rnn.threads-relaxed.wasm` where relaxed SIMD validates:
    * the default for threads > 1) and SharedArrayBuffer, which
    * browsers only give cross-origin-isolated pages (COOP: same-origin, COEP: require-corp).

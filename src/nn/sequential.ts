@@ -114,11 +114,13 @@ export class Sequential implements Module {
 
   forward(x: Tensor, ctx: Partial<Context> = {}): Tensor {
     const c: Context = { training: ctx.training ?? this.training, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) };
-    // Between two modules that both take Residents the activation stays in engine memory.
+    // Between two modules that both take Residents the activation stays in engine memory; a
+    // module runs its Tensor form unless its input or its output stays there.
     let y: Tensor | Resident = x;
     this.modules.forEach((m, i) => {
-      const out: Tensor | Resident = m.forwardResident ? m.forwardResident(y, c) : m.forward(materialize(y), c);
-      y = this.modules[i + 1]?.forwardResident ? out : materialize(out);
+      const on = !!this.modules[i + 1]?.forwardResident;
+      const out: Tensor | Resident = m.forwardResident && (on || y instanceof Resident) ? m.forwardResident(y, c) : m.forward(materialize(y), c);
+      y = on ? out : materialize(out);
     });
     return y as Tensor;
   }
@@ -133,14 +135,16 @@ export class Sequential implements Module {
   backward(dy: Tensor, opts?: BackwardOptions): Tensor | null;
   backward(dy: Tensor, opts?: BackwardOptions): Tensor | null {
     let g: Tensor | Resident = dy;
-    for (let i = this.modules.length - 1; i >= 0; i--) {
-      const m = this.modules[i], o = i === 0 ? opts : undefined;
-      const next: Tensor | Resident | null = m.backwardResident ? m.backwardResident(g, o) : m.backward(materialize(g), o);
-      if (i === 0) return opts?.inputGrad === false || !next ? null : materialize(next);
+    for (let i = this.modules.length - 1; i > 0; i--) {
+      const m = this.modules[i];
+      const next: Tensor | Resident | null = m.backwardResident && this.modules[i - 1].backwardResident
+        ? m.backwardResident(g) : m.backward(materialize(g));
       if (!next) throw new ShapeError(`Sequential.backward: module ${i} returned no input gradient for module ${i - 1}`);
-      g = this.modules[i - 1].backwardResident ? next : materialize(next);
+      g = next;
     }
-    return null;
+    const first = this.modules[0];
+    const dx = g instanceof Resident ? first.backwardResident!(g, opts) : first.backward(g, opts);
+    return opts?.inputGrad === false || !dx ? null : materialize(dx);
   }
 
   parameters(): ParameterStore[] {
