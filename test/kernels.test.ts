@@ -282,6 +282,15 @@ for (const [name, run, layouts] of GEMMS) {
         }
       });
     }
+    if (name === 'f32_gemm_pk') {
+      // More panels than one 16 KB block holds (256 / K of them): rows pass over each block in
+      // turn, the last block partial and ending in a partial panel; odd M for the 1-row tile.
+      it('panels across L1 blocks (K 37: 6 panels a block; K 129, 300: one)', () => {
+        for (const [M, N, K] of [[5, 213, 37], [4, 101, 37], [3, 37, 129], [1, 53, 300], [7, 20, 300]]) {
+          for (const lay of layouts) for (const acc of [0, 1]) run(M, N, K, lay, acc);
+        }
+      });
+    }
     it('zero-sized M, N or K (K = 0: C = 0, or unchanged with acc)', () => {
       for (const [M, N, K] of [[0, 5, 5], [5, 0, 5], [5, 5, 0], [0, 0, 0]]) {
         for (const lay of layouts) for (const acc of [0, 1]) run(M, N, K, lay, acc);

@@ -8,7 +8,8 @@
 // Used for the input projection of all T·B rows, the recurrent product of every step (batch 1
 // included: it keeps W_hh as one sequential stream) and the LSTM projection.
 // Tiles: 2 rows × 16 columns = 8 accumulators + 4 weight loads + 2 broadcasts (≤ 14 registers
-// for V8, see gemm.ts), and 1 row × 16 for the last odd row.
+// for V8, see gemm.ts), and 1 row × 16 for the last odd row; the panels in blocks of ≤ 16 KB
+// that every row passes over while they sit in L1 (a batch's step reads W_hh from L2 once).
 import { madd, store_lanes, load_lanes } from './simd';
 
 /** Floats the packed form of an N×K matrix needs. */
@@ -68,49 +69,56 @@ export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usi
                              b1: usize, b2: usize): void {
   const sa = <usize>lda << 2, sc = <usize>ldc << 2, panel = (<usize>K) << 6;
   const panels = (N + 15) >> 4;
-  let i = 0;
-  for (; i + 2 <= M; i += 2) {
-    const a0 = A + <usize>i * sa, a1 = a0 + sa;
-    const c0 = C + <usize>i * sc, c1 = c0 + sc;
-    for (let p = 0; p < panels; p++) {
-      let w = Wp + <usize>p * panel;
-      let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v02 = f32x4.splat(0), v03 = f32x4.splat(0);
-      let v10 = f32x4.splat(0), v11 = f32x4.splat(0), v12 = f32x4.splat(0), v13 = f32x4.splat(0);
-      for (let k = 0; k < K; k++) {
-        const o = <usize>k << 2;
-        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-        const x0 = v128.load32_splat(a0 + o), x1 = v128.load32_splat(a1 + o);
-        v00 = madd(x0, w0, v00); v01 = madd(x0, w1, v01); v02 = madd(x0, w2, v02); v03 = madd(x0, w3, v03);
-        v10 = madd(x1, w0, v10); v11 = madd(x1, w1, v11); v12 = madd(x1, w2, v12); v13 = madd(x1, w3, v13);
-        w += 64;
+  // Blocks of panels (≤ 16 KB, at least one) that stay in L1 while every row passes over them:
+  // each panel comes from L2 once per call instead of once per pair of rows. Only the order of
+  // the tiles changes; every element is summed the same way.
+  const nb = max(1, 256 / max(K, 1)); // panels of K·64 bytes in 16 KB
+  for (let p0 = 0; p0 < panels; p0 += nb) {
+    const p1 = min(panels, p0 + nb);
+    let i = 0;
+    for (; i + 2 <= M; i += 2) {
+      const a0 = A + <usize>i * sa, a1 = a0 + sa;
+      const c0 = C + <usize>i * sc, c1 = c0 + sc;
+      for (let p = p0; p < p1; p++) {
+        let w = Wp + <usize>p * panel;
+        let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v02 = f32x4.splat(0), v03 = f32x4.splat(0);
+        let v10 = f32x4.splat(0), v11 = f32x4.splat(0), v12 = f32x4.splat(0), v13 = f32x4.splat(0);
+        for (let k = 0; k < K; k++) {
+          const o = <usize>k << 2;
+          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+          const x0 = v128.load32_splat(a0 + o), x1 = v128.load32_splat(a1 + o);
+          v00 = madd(x0, w0, v00); v01 = madd(x0, w1, v01); v02 = madd(x0, w2, v02); v03 = madd(x0, w3, v03);
+          v10 = madd(x1, w0, v10); v11 = madd(x1, w1, v11); v12 = madd(x1, w2, v12); v13 = madd(x1, w3, v13);
+          w += 64;
+        }
+        const n = N - (p << 4), oc = <usize>p << 6;
+        finish(c0 + oc, v00, v01, v02, v03, n, acc, b1, b2, oc);
+        finish(c1 + oc, v10, v11, v12, v13, n, acc, b1, b2, oc);
       }
-      const n = N - (p << 4), oc = <usize>p << 6;
-      finish(c0 + oc, v00, v01, v02, v03, n, acc, b1, b2, oc);
-      finish(c1 + oc, v10, v11, v12, v13, n, acc, b1, b2, oc);
     }
-  }
-  if (i < M) {
-    const a0 = A + <usize>i * sa, c0 = C + <usize>i * sc;
-    for (let p = 0; p < panels; p++) {
-      let w = Wp + <usize>p * panel;
-      let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
-      // Two k per iteration, summed before they reach the accumulator: one dependent add per
-      // two k instead of one per k (the add latency, not the loads, bounds a 4-accumulator loop).
-      let k = 0;
-      for (; k + 2 <= K; k += 2) {
-        const x0 = v128.load32_splat(a0 + (<usize>k << 2)), x1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
-        v0 = f32x4.add(v0, madd(x1, v128.load(w, 64), f32x4.mul(x0, v128.load(w))));
-        v1 = f32x4.add(v1, madd(x1, v128.load(w, 80), f32x4.mul(x0, v128.load(w, 16))));
-        v2 = f32x4.add(v2, madd(x1, v128.load(w, 96), f32x4.mul(x0, v128.load(w, 32))));
-        v3 = f32x4.add(v3, madd(x1, v128.load(w, 112), f32x4.mul(x0, v128.load(w, 48))));
-        w += 128;
+    if (i < M) {
+      const a0 = A + <usize>i * sa, c0 = C + <usize>i * sc;
+      for (let p = p0; p < p1; p++) {
+        let w = Wp + <usize>p * panel;
+        let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
+        // Two k per iteration, summed before they reach the accumulator: one dependent add per
+        // two k instead of one per k (the add latency, not the loads, bounds a 4-accumulator loop).
+        let k = 0;
+        for (; k + 2 <= K; k += 2) {
+          const x0 = v128.load32_splat(a0 + (<usize>k << 2)), x1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
+          v0 = f32x4.add(v0, madd(x1, v128.load(w, 64), f32x4.mul(x0, v128.load(w))));
+          v1 = f32x4.add(v1, madd(x1, v128.load(w, 80), f32x4.mul(x0, v128.load(w, 16))));
+          v2 = f32x4.add(v2, madd(x1, v128.load(w, 96), f32x4.mul(x0, v128.load(w, 32))));
+          v3 = f32x4.add(v3, madd(x1, v128.load(w, 112), f32x4.mul(x0, v128.load(w, 48))));
+          w += 128;
+        }
+        if (k < K) {
+          const x = v128.load32_splat(a0 + (<usize>k << 2));
+          v0 = madd(x, v128.load(w), v0); v1 = madd(x, v128.load(w, 16), v1);
+          v2 = madd(x, v128.load(w, 32), v2); v3 = madd(x, v128.load(w, 48), v3);
+        }
+        finish(c0 + (<usize>p << 6), v0, v1, v2, v3, N - (p << 4), acc, b1, b2, <usize>p << 6);
       }
-      if (k < K) {
-        const x = v128.load32_splat(a0 + (<usize>k << 2));
-        v0 = madd(x, v128.load(w), v0); v1 = madd(x, v128.load(w, 16), v1);
-        v2 = madd(x, v128.load(w, 32), v2); v3 = madd(x, v128.load(w, 48), v3);
-      }
-      finish(c0 + (<usize>p << 6), v0, v1, v2, v3, N - (p << 4), acc, b1, b2, <usize>p << 6);
     }
   }
 }
