@@ -1,30 +1,14 @@
-// GEMM against the measured f32x4 peak of one core. The peak comes from bench/peak/peak.ts
-// (12 independent mul + add chains in registers), compiled here with asc; the GEMMs are the
-// library's own kernels on the engine's memory. Usage: npm run build && node bench/gemm.mjs
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { init } from '../dist/index.js';
+// GEMM against the measured f32x4 peak of one core (bench/lib/machine.mjs: the best of the
+// probes in bench/peak/peak.ts, for the build the engine loaded: plain SIMD, or relaxed SIMD
+// with its fused multiply-add); the GEMMs are the library's own kernels on the engine's memory.
+// Usage: npm run build && node bench/gemm.mjs (node --experimental-wasm-relaxed-simd … for the
+// relaxed build).
+import { hasRelaxedSimd, init } from '../dist/index.js';
+import { measureMachine } from './lib/machine.mjs';
 
-const here = new URL('.', import.meta.url).pathname;
-const out = join(mkdtempSync(join(tmpdir(), 'wasm-rnn-peak-')), 'peak.wasm');
-execFileSync(join(here, '../node_modules/.bin/asc'), [join(here, 'peak/peak.ts'), '-O3', '--enable', 'simd', '--runtime', 'stub', '--use', 'abort=', '-o', out]);
-const { instance } = await WebAssembly.instantiate(readFileSync(out), { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }); // asc picks up asconfig.json: memory imported
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-
-/** The better of two register-only loops (FLOPs: a multiply-add on 4 lanes counts 8). */
-function peak() {
-  const iters = 2e6, best = [];
-  for (const [fn, madds] of [['peak_mul_add', 12], ['peak_acc', 6]]) {
-    const f = instance.exports[fn], flops = iters * madds * 8, g = [];
-    f(iters, 1);
-    for (let r = 0; r < 9; r++) { const t = performance.now(); f(iters, r); g.push(flops / ((performance.now() - t) * 1e6)); }
-    best.push(median(g));
-  }
-  return Math.max(...best);
-}
-
+const machine = await measureMachine();
+const relaxed = hasRelaxedSimd();
 const e = await init();
 const k = e.kernels;
 const buf = (n) => { const p = e.alloc(n); const f = e.f32; for (let i = 0; i < n; i++) f[(p >>> 2) + i] = Math.sin(i) * 0.1; return p; };
@@ -49,8 +33,8 @@ function gemm(name, M, N, K) {
   return median(g);
 }
 
-const p = peak();
-console.log(`f32x4 peak of one core (mul + add, register-only loops): ${p.toFixed(1)} GFLOP/s\n`);
+const p = relaxed ? machine.peak.relaxed : machine.peak.plain;
+console.log(`f32x4 peak of one core, ${relaxed ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD (multiply + add)'}: ${p.toFixed(1)} GFLOP/s (the engine runs the ${relaxed ? 'relaxed' : 'plain'} build)\n`);
 console.log('| kernel | M × N × K | GFLOP/s | % of peak |\n| --- | --- | ---: | ---: |');
 for (const [M, N, K] of [[256, 512, 128], [100, 512, 32], [32, 512, 128], [1, 512, 128], [512, 512, 512]]) {
   for (const name of ['f32_gemm_pk', 'f32_gemm_nt', 'f32_gemm_nn']) {

@@ -27,6 +27,7 @@ import { makeShared } from './lib/weights.mjs';
 import { gruReference, lstmReference, maxAbs, maxAbsDiff } from './lib/reference.mjs';
 import { groupedBarChart, PALETTE } from './lib/svg.mjs';
 import { buildAt } from './lib/snapshot.mjs';
+import { measureMachine } from './lib/machine.mjs';
 import wasmRnn, { relaxed as wasmRnnRelaxed, twoThreads as wasmRnnThreads, twoThreadsRelaxed as wasmRnnThreadsRelaxed } from './peers/wasm-rnn.mjs';
 import { onnxruntimeNode, onnxruntimeWeb } from './peers/onnxruntime.mjs';
 import { tfjsCpu, tfjsWasm } from './peers/tfjs.mjs';
@@ -52,6 +53,56 @@ export const WORKLOADS = [
 }));
 
 export const IMPLEMENTATIONS = [wasmRnn, wasmRnnRelaxed, wasmRnnThreads, wasmRnnThreadsRelaxed, onnxruntimeWeb, onnxruntimeNode, tfjsWasm, tfjsCpu, pytorch];
+
+/** The wasm-rnn configurations: which arithmetic peak and how many cores each one's floor gets. */
+const CONFIGS = [
+  { impl: wasmRnn, relaxed: false, threads: 1 },
+  { impl: wasmRnnRelaxed, relaxed: true, threads: 1 },
+  { impl: wasmRnnThreads, relaxed: false, threads: 2 },
+  { impl: wasmRnnThreadsRelaxed, relaxed: true, threads: 2 },
+];
+
+/** The targets of the performance issue, checked on every run: wasm-rnn ≤ peer / factor. */
+export const TARGETS = [
+  { w: 'W1', text: 'W1 ≥ 2× faster than onnxruntime-web', peer: 'onnxruntime-web', factor: 2 },
+  { w: 'W1', text: 'W1 faster than onnxruntime-node', peer: 'onnxruntime-node', factor: 1 },
+  { w: 'W2', text: 'W2 ≥ 1.6× faster than onnxruntime-web on one thread', peer: 'onnxruntime-web', factor: 1.6, threads: 1 },
+  { w: 'W2', text: 'W2 faster than onnxruntime-node with 2 threads', peer: 'onnxruntime-node', factor: 1, threads: 2 },
+  { w: 'W3', text: 'W3 ≥ 1.3× faster than onnxruntime-web', peer: 'onnxruntime-web', factor: 1.3 },
+  { w: 'W4', text: 'W4 ≥ 2× faster than onnxruntime-web', peer: 'onnxruntime-web', factor: 2 },
+  { w: 'W5', text: 'W5 ≥ 20× faster than TF.js wasm', peer: 'tfjs-wasm', factor: 20 },
+  { w: 'W5', text: 'W5 no slower than PyTorch on one thread', peer: 'pytorch', factor: 1, threads: 1 },
+];
+
+/**
+ * The matrix-product FLOPs of one run of a workload (a multiply-add counts 2): inference, the
+ * input projection of all T·B rows and the recurrent product of every step; training (W5, whose
+ * backward skips ∂L/∂x), the LSTM forward and backward (dW_ih, dW_hh, dh) and the Linear layer's
+ * forward, dW and dX.
+ */
+export function flopsOf(w) {
+  const G = (w.kind === 'GRU' ? 3 : 4) * w.H, TB = w.T * w.B;
+  if (w.task === 'train') return 2 * TB * G * (w.I + w.H) + 2 * TB * G * (w.I + 2 * w.H) + 6 * TB * w.H * w.C;
+  return 2 * TB * G * (w.I + w.H);
+}
+
+/**
+ * A lower bound on one run, ms, from the machine's measured limits (bench/lib/machine.mjs): every
+ * matrix product at the f32x4 peak of the build (relaxed: with FMA) on `threads` cores, split
+ * perfectly; at batch 1, each step also reads its share of W_hh (G·H floats) at the measured
+ * read bandwidth of a working set that size, whichever takes longer. Gate math, loss,
+ * optimizer, synchronisation and the JS layer count nothing, so no implementation can be faster
+ * on these cores with 16-byte SIMD; null without a relaxed peak.
+ */
+export function floorMs(w, machine, { relaxed, threads }) {
+  const peak = relaxed ? machine.peak.relaxed : machine.peak.plain;
+  if (!peak) return null;
+  const P = peak * 1e6 * threads; // FLOP per ms
+  if (w.task === 'train' || w.B > 1) return flopsOf(w) / P;
+  const G = (w.kind === 'GRU' ? 3 : 4) * w.H, bytes = (4 * G * w.H) / threads;
+  const input = (2 * w.T * G * w.I) / P, step = Math.max((2 * G * w.H) / P, bytes / (machine.bandwidth(bytes) * 1e6));
+  return input + w.T * step;
+}
 
 const NOT_RUN = {
   'brain.js': 'brain.js 2.0.0-beta.24 is not a peer for these workloads: its `LSTM` feeds the previous output back as the cell state (c_t = f ⊙ h_{t−1} + i ⊙ g; there is no separate c), its GRU is the reset-before variant with one bias, every model ends in its own output layer, and it runs one unbatched sequence at a time in plain JS. No PyTorch weights can reproduce a PyTorch LSTM/GRU there, so no output could be checked; it is left out (not installed).',
@@ -144,6 +195,15 @@ async function runAll({ filters, implFilter, timing, out, source }) {
     console.error('bench: install the JS peers with `npm --prefix bench ci` (see bench/README.md)');
   }
 
+  // The machine's limits, for the floors (before anything else runs: no worker is spinning).
+  let machine = null;
+  try {
+    machine = await measureMachine();
+    console.error(`machine: f32x4 peak ${machine.peak.plain.toFixed(1)} GFLOP/s plain, ${machine.peak.relaxed ? `${machine.peak.relaxed.toFixed(1)} relaxed` : 'relaxed not measured (no relaxed SIMD here)'}; read bandwidth 256 KB ${machine.bandwidth(256 << 10).toFixed(0)} GB/s, 4 MB ${machine.bandwidth(4 << 20).toFixed(0)} GB/s`);
+  } catch (err) {
+    console.error(`bench: the machine probes failed, no floors: ${err.message}`);
+  }
+
   const env = { ...environment(), loadStart: os.loadavg()[0] };
   console.log(`wasm-rnn vs peers — ${env.date}, Node ${env.node}, ${env.cpu} (${env.cores} logical CPUs)`);
   console.log(`${timing.rounds} rounds, each: warm-up ≥ ${timing.warmup} runs and ≥ ${timing.warmupMinMs} ms (stopping at ${timing.warmupMaxMs} ms), then ≥ ${Math.ceil(timing.runs / timing.rounds)} timed runs and ≥ ${Math.round(timing.minTimeMs / timing.rounds)} ms per implementation\n`);
@@ -197,11 +257,12 @@ async function runAll({ filters, implFilter, timing, out, source }) {
   }
 
   env.load = `${env.loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`;
-  const report = { env, timing, workloads, impls, unavailable, results, checks, source };
+  const report = { env, timing, workloads, impls, unavailable, results, checks, source, machine };
   const tables = makeTables(report);
   const short = makeTables(report, { short: true });
   console.log(`\n${textTable(short.matrix, 1)}\n`);
   if (short.relaxedMatrix) console.log(`relaxed-SIMD build against the peers:\n${textTable(short.relaxedMatrix, 1)}\n`);
+  if (tables.floors) console.log(`floors (ms) and wasm-rnn against them:\n${textTable(short.floors, 1)}\n\ntargets:\n${textTable(tables.targets, 1)}\n`);
   console.log('ms = median (min); ratio = peer median / wasm-rnn median (> 1: wasm-rnn is faster)\n');
 
   const outDir = out ?? (filters.length || implFilter.length ? null : path.join(BENCH_DIR, 'results'));
@@ -226,7 +287,7 @@ async function runAll({ filters, implFilter, timing, out, source }) {
 const ratioOf = (r, base) => (r && base && !r.skip && !base.skip ? r.median / base.median : null);
 const fmtRatio = (x) => (x >= 10 ? x.toFixed(0) : x >= 2 ? x.toFixed(1) : x.toFixed(2));
 
-function makeTables({ workloads, impls, results, checks }, { short = false } = {}) {
+function makeTables({ workloads, impls, results, checks, machine }, { short = false } = {}) {
   const peers = impls.filter((i) => i !== wasmRnn);
   const others = impls.filter((i) => !i.name.startsWith('wasm-rnn'));
   // The peers against the relaxed-SIMD build, when it ran: what browsers and edge runtimes get.
@@ -273,7 +334,52 @@ function makeTables({ workloads, impls, results, checks }, { short = false } = {
       });
     }),
   };
-  return { matrix, relaxedMatrix, detail };
+  return { matrix, relaxedMatrix, detail, ...(machine ? floorTables({ workloads, impls, results, machine }, short) : {}) };
+}
+
+/**
+ * floors: per workload, the FLOPs, the floor of each wasm-rnn configuration and the share of it
+ * reached (floor / median). targets: each target of the performance issue, what it needs and
+ * each allowed configuration's median against it, with the verdict — met; not met but above the
+ * floor (reachable in principle); or asking for less than the floor (out of reach here).
+ */
+function floorTables({ workloads, impls, results, machine }, short) {
+  // Every configuration with a measured peak, whether it ran or not: a floor needs no run, and a
+  // verdict of "out of reach" must hold for all of them.
+  const configs = CONFIGS.filter((c) => !c.relaxed || machine.peak.relaxed);
+  const cfgName = (c) => c.impl.name.replace(/^wasm-rnn ?/, '') || 'plain';
+  const floors = {
+    head: ['workload', 'matrix GFLOP', ...configs.map((c) => `floor ${cfgName(c)} ms`), ...configs.map((c) => `${cfgName(c)} at`)],
+    body: workloads.map((w) => [
+      short ? `${w.id} ${w.short}` : w.label, (flopsOf(w) / 1e9).toFixed(4),
+      ...configs.map((c) => { const f = floorMs(w, machine, c); return f === null ? '—' : fmtMs(f); }),
+      ...configs.map((c) => {
+        const f = floorMs(w, machine, c), r = results.get(`${w.id}/${c.impl.name}`);
+        return f === null || !r || r.skip ? '—' : `${Math.round((100 * f) / r.median)}%`;
+      }),
+    ]),
+  };
+  const targets = {
+    head: ['target', 'needs ≤ ms', ...configs.map((c) => `${cfgName(c)} ms (floor)`), 'verdict'],
+    align: ['l', 'r', ...configs.map(() => 'r'), 'l'],
+    body: TARGETS.filter((t) => workloads.some((w) => w.id === t.w)).map((t) => {
+      const w = workloads.find((x) => x.id === t.w), peer = results.get(`${t.w}/${t.peer}`);
+      if (!peer || peer.skip) return [t.text, '—', ...configs.map(() => '—'), `${t.peer} did not run`];
+      const need = peer.median / t.factor;
+      let met = false, reachable = false;
+      const cells = configs.map((c) => {
+        if (t.threads && t.threads !== c.threads) return '—';
+        const r = results.get(`${t.w}/${c.impl.name}`), f = floorMs(w, machine, c);
+        if (f !== null && f <= need) reachable = true;
+        if (!r || r.skip) return `not run (${f === null ? '—' : fmtMs(f)})`;
+        if (r.median <= need) met = true;
+        return `${r.median <= need ? '✓' : '✗'} ${fmtMs(r.median)} (${f === null ? '—' : fmtMs(f)})`;
+      });
+      const verdict = met ? 'met' : reachable ? 'not met; above the floor (reachable in principle)' : 'not met; needs less than the floor of every configuration: out of reach with f32x4 on these cores';
+      return [t.text, fmtMs(need), ...cells, verdict];
+    }),
+  };
+  return { floors, targets };
 }
 
 function gitDirty() {
@@ -285,7 +391,7 @@ function gitDirty() {
   }
 }
 
-function markdown({ env, timing, workloads, impls, unavailable, results, source }, tables) {
+function markdown({ env, timing, workloads, impls, unavailable, results, source, machine }, tables) {
   const versions = impls.map((i) => `- ${i.name} ${i.version ?? '?'} — ${i.detail}`);
   const skipped = [];
   for (const w of workloads) {
@@ -329,6 +435,22 @@ function markdown({ env, timing, workloads, impls, unavailable, results, source 
       'What Chromium, Deno, Bun and workerd load by default (Node 20 with `--experimental-wasm-relaxed-simd`). Median (minimum) ms, and × = peer median / wasm-rnn relaxed median.',
       '',
       markdownTable(tables.relaxedMatrix, 1),
+      '',
+    ] : []),
+    ...(tables.floors ? [
+      '## Floors: how fast these cores allow',
+      '',
+      `Measured in this run (bench/lib/machine.mjs, bench/peak/peak.ts): one core's f32x4 peak ${machine.peak.plain.toFixed(1)} GFLOP/s with multiply + add${machine.peak.relaxed ? `, ${machine.peak.relaxed.toFixed(1)} GFLOP/s with relaxed SIMD's fused multiply-add` : ''} (the best of three probes: dependent chains, independent products, the library's GEMM tile on L1-resident data); read bandwidth with 16-byte loads ${[[64 << 10, '64 KB'], [256 << 10, '256 KB'], [2 << 20, '2 MB'], [4 << 20, '4 MB']].map(([b, l]) => `${l} ${machine.bandwidth(b).toFixed(0)}`).join(', ')} GB/s.`,
+      '',
+      'The floor of a run is a lower bound: every matrix product at that peak, split perfectly over the cores, and at batch 1 each step reading its share of W_hh at the bandwidth of a working set that size, whichever takes longer; gate math, loss, optimizer, synchronisation and JS count nothing. "at" = floor / wasm-rnn median.',
+      '',
+      markdownTable(tables.floors, 1),
+      '',
+      '## The targets of the performance issue',
+      '',
+      'What each target needs (peer median / factor), each allowed wasm-rnn configuration\'s median against it (✓ met, ✗ not) with its floor in parentheses, and the verdict. "Out of reach" means the target asks for less time than the floor of every configuration it allows.',
+      '',
+      markdownTable(tables.targets, 1),
       '',
     ] : []),
     '## Every cell, with its check',
