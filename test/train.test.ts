@@ -318,6 +318,22 @@ describe('sampling', () => {
     expect(warm[3]).toBeGreaterThan(0);
     expect(() => sampleLogits(logits, { topP: 0 }, rng)).toThrow(/topP/);
   });
+
+  it('draws every kept token in proportion to its probability; refuses rows with no meaningful draw', () => {
+    // Unfiltered (index order) and filtered (ranked) draws give the softmax / renormalised softmax.
+    const logits = [0.5, -1, 2, 0, -Infinity, 1], rng = new Rng(5), N = 40000;
+    const softmax = (xs: number[]) => { const e = xs.map((x) => Math.exp(x)), z = e.reduce((a, b) => a + b, 0); return e.map((v) => v / z); };
+    for (const [o, p] of [[{}, softmax(logits)], [{ topK: 3 }, [softmax([0.5, 2, 1])[0], 0, softmax([0.5, 2, 1])[1], 0, 0, softmax([0.5, 2, 1])[2]]]] as const) {
+      const c = new Array(6).fill(0);
+      for (let i = 0; i < N; i++) c[sampleLogits(logits, o, rng)]++;
+      for (let i = 0; i < 6; i++) expect(Math.abs(c[i] / N - p[i])).toBeLessThan(0.012);
+      expect(c[4]).toBe(0); // -Infinity: never drawn
+    }
+    for (const bad of [[1, NaN, 0], [0, Infinity], [-Infinity, -Infinity], []]) {
+      expect(() => sampleLogits(bad, {}, rng)).toThrow(/sampleLogits/);
+      expect(() => sampleLogits(bad, { temperature: 0 }, rng)).toThrow(/sampleLogits/);
+    }
+  });
 });
 
 describe('truncated BPTT on a stream', () => {

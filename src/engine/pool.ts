@@ -120,7 +120,7 @@ export class ThreadPool {
     let error: unknown = null;
     try {
       for (const [name, ...args] of lists[0] ?? []) this.fns[name](...args);
-    } catch (err) { error = err; Atomics.store(new Int32Array(this.memory.buffer), this.abort >>> 2, 1); }
+    } catch (err) { error = err; this.setAbort(1); }
     for (let w = 1; w < lists.length; w++) {
       const d = (w - 1) * SLOT + 1;
       const until = performance.now() + SPIN_MS;
@@ -130,9 +130,14 @@ export class ThreadPool {
       if (ctl[d + 2]) error ??= new Error(`wasm-rnn: a kernel failed on worker ${w}`);
     }
     if (error) {
-      Atomics.store(new Int32Array(this.memory.buffer), this.abort >>> 2, 0);
+      this.setAbort(0);
       throw error;
     }
+  }
+
+  /** Set the abort word (a view each time: the memory may have grown since the last call). */
+  private setAbort(v: 0 | 1): void {
+    Atomics.store(new Int32Array(this.memory.buffer), this.abort >>> 2, v);
   }
 
   /** Stop the workers. */

@@ -34,6 +34,8 @@ export interface RecurrentState {
   lengths?: ArrayLike<number>;
 }
 export interface ForwardResult { output: Tensor; hN: Tensor; cN?: Tensor }
+/** forwardResident's result: the output left in engine memory (see Resident). */
+type ResidentResult = Omit<ForwardResult, 'output'> & { output: Resident };
 export interface BackwardGrads {
   dOutput: TensorLike; dhN?: TensorLike; dcN?: TensorLike;
   /** Compute ∂L/∂input (default true); false skips its product and the result has no dInput. */
@@ -194,11 +196,11 @@ export class Recurrent extends Layer {
   }
 
   /** forward with the output left in engine memory (for Sequential, see Resident); time-major. */
-  forwardResident(input: Tensor | Resident, state: RecurrentState = {}): { output: Resident; hN: Tensor; cN?: Tensor } {
-    return this.forwardCore(input, state, true) as { output: Resident; hN: Tensor; cN?: Tensor };
+  forwardResident(input: Tensor | Resident, state: RecurrentState = {}): ResidentResult {
+    return this.forwardCore(input, state, true) as ResidentResult;
   }
 
-  private forwardCore(x: Tensor | Resident, state: RecurrentState, resident: boolean): ForwardResult | { output: Resident; hN: Tensor; cN?: Tensor } {
+  private forwardCore(x: Tensor | Resident, state: RecurrentState, resident: boolean): ForwardResult | ResidentResult {
     this.live();
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst } = this.config;
     const D = this.numDirections, R = this.outputSize;

@@ -19,36 +19,48 @@ export interface SampleOptions {
 }
 export interface GenerateOptions extends SampleOptions { steps: number; seed?: number }
 
-/** Draw a token id from logits (V) with temperature, top-k and top-p (nucleus) filtering. */
+/**
+ * Draw a token id from logits (V) with temperature, top-k and top-p (nucleus) filtering.
+ * Throws on an empty row, a NaN or +∞ logit, or a row with no finite logit (a model that
+ * produced them has diverged; no token would be a meaningful draw). −∞ means "never".
+ */
 export function sampleLogits(logits: ArrayLike<number>, o: SampleOptions, rng: Rng): number {
   const V = logits.length, temp = o.temperature ?? 1, topK = o.topK ?? 0, topP = o.topP ?? 1;
   if (!(temp >= 0)) throw new ShapeError(`temperature must be ≥ 0, got ${temp}`);
   if (!Number.isInteger(topK) || topK < 0) throw new ShapeError(`topK must be an integer ≥ 0, got ${topK}`);
   if (!(topP > 0 && topP <= 1)) throw new ShapeError(`topP must be in (0, 1], got ${topP}`);
-  if (temp === 0 || (topK === 0 && topP === 1)) {
-    // Greedy, or nothing filtered: no ranking needed (a sort per token cost more than the step).
-    let best = 0;
-    for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
-    if (temp === 0) return best;
-    const max = logits[best];
-    let z = 0;
-    for (let i = 0; i < V; i++) z += Math.exp((logits[i] - max) / temp);
-    let u = rng.next() * z;
-    for (let i = 0; i < V; i++) { u -= Math.exp((logits[i] - max) / temp); if (u < 0) return i; }
-    return best;
+  if (V === 0) throw new ShapeError('sampleLogits: no logits to sample from');
+  let best = 0;
+  for (let i = 0; i < V; i++) {
+    const v = logits[i];
+    if (Number.isNaN(v) || v === Infinity) throw new ShapeError(`sampleLogits: logit ${i} is ${v}`);
+    if (v > logits[best]) best = i;
+  }
+  const max = logits[best];
+  if (max === -Infinity) throw new ShapeError('sampleLogits: every logit is -Infinity');
+  if (temp === 0) return best;
+  const weight = (i: number) => Math.exp((logits[i] - max) / temp);
+  if (topK === 0 && topP === 1) {
+    // Nothing filtered: draw in index order, no ranking (a sort per token cost more than the step).
+    return draw(Array.from({ length: V }, (_, i) => weight(i)), null, best, rng);
   }
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a]);
-  const keep = topK > 0 ? Math.min(topK, V) : V;
-  const max = logits[order[0]];
-  const p = order.slice(0, keep).map((i) => Math.exp((logits[i] - max) / temp));
+  const p = order.slice(0, topK > 0 ? Math.min(topK, V) : V).map(weight);
   const total = p.reduce((a, b) => a + b, 0);
   let n = 0, acc = 0;
   while (n < p.length) { acc += p[n++] / total; if (acc >= topP) break; }
   const kept = acc > 0 ? p.slice(0, n) : p;
-  const z = kept.reduce((a, b) => a + b, 0);
-  let u = rng.next() * z;
-  for (let i = 0; i < kept.length; i++) { u -= kept[i]; if (u < 0) return order[i]; }
-  return order[kept.length - 1];
+  return draw(kept, order, order[kept.length - 1], rng);
+}
+
+/**
+ * Index i (or ids[i]) with probability w[i] / Σw: one uniform draw walked down the weights in
+ * their order; `last` when rounding leaves the draw past the end.
+ */
+function draw(w: readonly number[], ids: readonly number[] | null, last: number, rng: Rng): number {
+  let u = rng.next() * w.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < w.length; i++) { u -= w[i]; if (u < 0) return ids ? ids[i] : i; }
+  return last;
 }
 
 /** Continue `prefix` (token ids) by `steps` sampled tokens; returns the new tokens. */

@@ -1,7 +1,8 @@
 // Loss functions shaped like torch.nn: CrossEntropyLoss, MSELoss, BCEWithLogitsLoss. forward()
 // runs one fused WASM pass (assembly/kernels/loss.ts) that returns the loss sum AND leaves the
-// unnormalised gradient in the loss's own arena, scaled there by the reduction's denominator
-// (one more WASM pass); backward() reads it. Nothing is allocated per call while the shapes repeat.
+// unnormalised gradient in the loss's own arena; backward() scales it there by the reduction's
+// denominator (one more WASM pass, at the first backward only: a validation forward skips it)
+// and reads it. Nothing is allocated per call while the shapes repeat.
 //
 // Key: N rows, C classes, T time, B batch, F features per (t, b) row.
 //   CrossEntropyLoss:  ℓ_i = −w_{t_i} · log softmax(x_i)_{t_i};  'sum' = Σ ℓ_i,
@@ -39,7 +40,7 @@ abstract class Loss {
   readonly reduction: Reduction;
   readonly engine: Engine;
   protected readonly arena: Arena;
-  private pending: { shape: readonly number[] } | null = null;
+  private pending: { shape: readonly number[]; scale: number } | null = null;
   private disposed = false;
 
   constructor(protected readonly name: string, o: LossOptions) {
@@ -55,7 +56,12 @@ abstract class Loss {
     this.live();
     const p = this.pending;
     if (!p) throw new StateError(`${this.name}.backward: no forward to differentiate (call forward first)`);
-    return new Tensor(this.engine.read(this.arena.at('dx'), p.shape.reduce((a, b) => a * b, 1)), p.shape);
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    if (p.scale !== 1) {
+      this.engine.kernels.f32_scale(n, this.arena.at('dx'), p.scale);
+      p.scale = 1; // scaled once: backward may be called again
+    }
+    return new Tensor(this.engine.read(this.arena.at('dx'), n), p.shape);
   }
 
   dispose(): void {
@@ -71,12 +77,10 @@ abstract class Loss {
     return asTensor(input, `${this.name}: input`);
   }
 
-  /** Reduce the kernel's sum and scale its gradient (in the arena's dx) by the same denominator. */
+  /** Reduce the kernel's sum; backward scales the gradient (the arena's dx) by the same denominator. */
   protected finish(shape: readonly number[], sum: number, count: number): number {
     const denom = this.reduction === 'mean' ? count : 1;
-    const scale = denom === 0 ? 0 : 1 / denom;
-    if (scale !== 1) this.engine.kernels.f32_scale(shape.reduce((a, b) => a * b, 1), this.arena.at('dx'), scale);
-    this.pending = { shape };
+    this.pending = { shape, scale: denom === 0 ? 0 : 1 / denom };
     return sum / denom;
   }
 
