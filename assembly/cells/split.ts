@@ -9,13 +9,24 @@
 //
 // The outputs and saved gates are the same bits as lstm / gru / rnn_seq_forward: every
 // element is computed by the same kernels in the same order, only by another thread.
+//
+// Each thread keeps its units' gates (and the GRU's h_n and per-step recurrent products, the
+// Elman RNN's pre-activations) in its own part of `priv`, laid out [t][b][block][unit], not in
+// the shared (T, B, G·H) rows: there, the two threads' units alternate every few cache lines,
+// and writing them every step made each core fetch lines the other's prefetcher had pulled in,
+// a round trip the per-step barrier then waited for (W1 on 2 threads: 340 → 305 µs of kernel
+// time without those writes). The parts are copied into the shared layout only if a backward
+// needs them (Recurrent.backward, with f32_copy_rows: see privLayout in src/nn/recurrent.ts);
+// h_t and c_t are still written where the others read them.
 // Restrictions (the caller checks them): H and j0, j1 multiples of 16 (the packed panels of
 // W_ih, W_hh hold 16 rows, and a thread's rows of each gate block must be whole panels); no
 // projection (LSTMP), no per-row lengths: the arguments of lstm / gru / rnn_seq_forward come
-// first, the same list (P, pw_hr, hpre and lens unused, P and lens 0), then the thread's share.
-// Key as in lstm.ts; bar: two i32 words (see
-// split_barrier), zero before the first call and shared by the n threads of the call; abort:
-// the pool's abort word (a call whose partner failed returns early, its outputs undefined).
+// first, the same list (P, pw_hr, hpre, lens, and the shared gates / hn / hg / pre, unused; P and
+// lens 0), then priv and the thread's share.
+// Key as in lstm.ts; priv: the layer's private region, PRIV_* floats per unit (see below), the
+// part of units [j0, j1) starting at PRIV_*·j0; bar: two i32 words (see split_barrier), zero
+// before the first call and shared by the n threads of the call; abort: the pool's abort word
+// (a call whose partner failed returns early, its outputs undefined).
 import { f32_gemm_pk, gemm_pk_bias } from '../kernels/gemm-packed';
 import { lstm_units_forward, gru_units_forward, rnn_units_forward } from '../kernels/gate-units';
 import { f32_copy_rows } from '../kernels/elementwise';
@@ -53,51 +64,51 @@ function split_barrier(bar: usize, n: i32, abort: usize): bool {
 }
 
 /**
- * lstm_seq_forward (P = 0, no lengths) for hidden units [j0, j1) of every step; see above.
- * gates (T,B,4H), cs (T,B,H), out rows (ldo), hN (B,H), cN (B,H): each thread writes its columns.
+ * lstm_seq_forward (P = 0, no lengths) for hidden units [j0, j1); see above. Private part:
+ * gates [T][B][4][w], 4·T·B floats per unit. cs (T,B,H), out rows (ldo), hN (B,H), cN (B,H):
+ * each thread writes its columns.
  */
 export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
                                        x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                        pw_hr: usize, h0: usize, c0: usize, out: usize, ldo: i32, hN: usize, cN: usize,
-                                       gates: usize, cs: usize, hpre: usize, lens: usize, j0: i32, j1: i32,
+                                       gates: usize, cs: usize, hpre: usize, lens: usize, priv: usize, j0: i32, j1: i32,
                                        bar: usize, n: i32, abort: usize): void {
-  const G = 4 * H, w = j1 - j0;
-  const gB = (<usize>B * <usize>G) << 2, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
+  const w = j1 - j0, wb = <usize>w << 2, o = <usize>j0 << 2;
+  const pg = priv + ((<usize>T * <usize>B * 4 * <usize>j0) << 2);
+  const pB = <usize>B * 4 * wb, cB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
   for (let q = 0; q < 4; q++) {
     const r = q * H + j0, rb = <usize>r << 2;
-    gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), gates + rb, G, 0, b_ih ? b_ih + rb : 0, b_hh ? b_hh + rb : 0);
+    gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), pg + <usize>q * wb, 4 * w, 0, b_ih ? b_ih + rb : 0, b_hh ? b_hh + rb : 0);
   }
-  let hp = h0, ldhp = H, cp = c0;
+  let hp = h0, ldhp = H, cp = c0 + o;
   for (let s = 0; s < T; s++) {
     const t = <usize>time_at(s, T, reverse);
-    const gt = gates + t * gB, ct = cs + t * cB, ot = out + t * oB;
-    for (let q = 0; q < 4; q++) {
-      const r = q * H + j0;
-      f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), gt + (<usize>r << 2), G, 1);
-    }
-    lstm_units_forward(B, H, j0, j1, gt, cp, H, ct, ot, ldo);
+    const gt = pg + t * pB, ct = cs + t * cB + o, ot = out + t * oB;
+    for (let q = 0; q < 4; q++) f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(q * H + j0, H), gt + <usize>q * wb, 4 * w, 1);
+    lstm_units_forward(B, w, gt, w, cp, H, ct, H, ot + o, ldo);
     if (!split_barrier(bar, n, abort)) return;
     hp = ot; ldhp = ldo; cp = ct;
   }
-  const o = <usize>j0 << 2;
   f32_copy_rows(B, w, hp + o, ldhp, hN + o, H);
-  f32_copy_rows(B, w, cp + o, H, cN + o, H);
+  f32_copy_rows(B, w, cp, H, cN + o, H);
 }
 
 /**
- * gru_seq_forward (no lengths) for hidden units [j0, j1) of every step; see above.
- * hg (B,3H) is shared scratch: each thread uses its own columns.
+ * gru_seq_forward (no lengths) for hidden units [j0, j1); see above. Private part: gates
+ * [T][B][3][w], then h_n [T][B][w], then the step's recurrent products [B][3][w]: 4·T·B + 3·B
+ * floats per unit.
  */
 export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32,
                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
                                       h0: usize, out: usize, ldo: i32, hN: usize,
-                                      gates: usize, hn: usize, hg: usize, lens: usize, j0: i32, j1: i32,
+                                      gates: usize, hn: usize, hg: usize, lens: usize, priv: usize, j0: i32, j1: i32,
                                       bar: usize, n: i32, abort: usize): void {
-  const G = 3 * H, w = j1 - j0;
-  const gB = (<usize>B * <usize>G) << 2, hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
+  const w = j1 - j0, wb = <usize>w << 2, o = <usize>j0 << 2, TB = <usize>T * <usize>B;
+  const pg = priv + (((4 * TB + 3 * <usize>B) * <usize>j0) << 2), phn = pg + TB * 3 * wb, phg = phn + TB * wb;
+  const pB = <usize>B * 3 * wb, nB = <usize>B * wb, oB = (<usize>B * <usize>ldo) << 2;
   for (let q = 0; q < 3; q++) {
     const r = q * H + j0, rb = <usize>r << 2;
-    gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), gates + rb, G, 0, b_ih ? b_ih + rb : 0, 0);
+    gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(r, I), pg + <usize>q * wb, 3 * w, 0, b_ih ? b_ih + rb : 0, 0);
   }
   let hp = h0, ldhp = H;
   for (let s = 0; s < T; s++) {
@@ -105,30 +116,29 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     const ot = out + t * oB;
     for (let q = 0; q < 3; q++) {
       const r = q * H + j0, rb = <usize>r << 2;
-      gemm_pk_bias(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), hg + rb, G, 0, b_hh ? b_hh + rb : 0, 0);
+      gemm_pk_bias(B, w, H, hp, ldhp, pw_hh + panel_at(r, H), phg + <usize>q * wb, 3 * w, 0, b_hh ? b_hh + rb : 0, 0);
     }
-    gru_units_forward(B, H, j0, j1, gates + t * gB, hg, hp, ldhp, ot, ldo, hn + t * hB);
+    gru_units_forward(B, w, pg + t * pB, w, phg, w, hp + o, ldhp, ot + o, ldo, phn + t * nB, w);
     if (!split_barrier(bar, n, abort)) return;
     hp = ot; ldhp = ldo;
   }
-  const o = <usize>j0 << 2;
   f32_copy_rows(B, w, hp + o, ldhp, hN + o, H);
 }
 
-/** rnn_seq_forward (no lengths) for hidden units [j0, j1) of every step; see above. pre (T,B,H). */
+/** rnn_seq_forward (no lengths) for hidden units [j0, j1); see above. Private part: pre [T][B][w], T·B floats per unit. */
 export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i32, relu: i32,
                                       x: usize, ldx: i32, pw_ih: usize, pw_hh: usize, b_ih: usize, b_hh: usize,
-                                      h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, lens: usize, j0: i32, j1: i32,
+                                      h0: usize, out: usize, ldo: i32, hN: usize, pre: usize, lens: usize, priv: usize, j0: i32, j1: i32,
                                       bar: usize, n: i32, abort: usize): void {
-  const w = j1 - j0, jb = <usize>j0 << 2;
-  const hB = (<usize>B * <usize>H) << 2, oB = (<usize>B * <usize>ldo) << 2;
-  gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(j0, I), pre + jb, H, 0, b_ih ? b_ih + jb : 0, b_hh ? b_hh + jb : 0);
+  const w = j1 - j0, wb = <usize>w << 2, jb = <usize>j0 << 2;
+  const pp = priv + ((<usize>T * <usize>B * <usize>j0) << 2), pB = <usize>B * wb, oB = (<usize>B * <usize>ldo) << 2;
+  gemm_pk_bias(T * B, w, I, x, ldx, pw_ih + panel_at(j0, I), pp, w, 0, b_ih ? b_ih + jb : 0, b_hh ? b_hh + jb : 0);
   let hp = h0, ldhp = H;
   for (let s = 0; s < T; s++) {
     const t = <usize>time_at(s, T, reverse);
-    const at = pre + t * hB, ot = out + t * oB;
-    f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(j0, H), at + jb, H, 1);
-    rnn_units_forward(B, H, j0, j1, at, ot, ldo, relu);
+    const at = pp + t * pB, ot = out + t * oB;
+    f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(j0, H), at, w, 1);
+    rnn_units_forward(B, w, at, w, ot + jb, ldo, relu);
     if (!split_barrier(bar, n, abort)) return;
     hp = ot; ldhp = ldo;
   }

@@ -1,23 +1,27 @@
-// The forward gate steps over a range of hidden units: the bodies of f32_lstm_step_forward,
-// f32_gru_step_forward and f32_rnn_step_forward (gates.ts), which call them with the full range, and of the cells that
-// split one step's gate rows across threads (cells/split.ts), which call them with their own
-// units. One body, so a unit gets the same bits whichever thread computes it. Not exported from
-// the module (assembly/index.ts re-exports gates.ts, not this file).
+// The forward gate steps over n hidden units with explicit strides: the bodies of
+// f32_lstm_step_forward, f32_gru_step_forward and f32_rnn_step_forward (gates.ts), which call
+// them on the (B, G·H) gate rows of a whole step, and of the cells that split one step's gate
+// rows across threads (cells/split.ts), which call them on their own units, kept in a
+// thread-private layout. One body, so a unit gets the same bits whichever thread computes it and
+// wherever its gates are stored. Not exported from the module (assembly/index.ts re-exports
+// gates.ts, not this file).
+// Strides count floats: gs, the distance between two gate blocks of a row (a row holds the
+// blocks one after another, so row b starts at b·(blocks)·gs); ld*, row strides.
 import { sigmoid4, tanh4, sigmoid1, tanh1, sigmoid4_open, tanh4_open, sigmoid1_open, tanh1_open } from './math';
 
 /**
- * f32_lstm_step_forward for hidden units j0 … j1-1 only (the buffers keep their full layout), so
- * threads that split the gate rows of one step each finish their own units, with the same bits.
+ * f32_lstm_step_forward on units 0 … units-1: gates rows of [i | f | g | o] blocks gs apart (in:
+ * pre-activations, out: activations), cp (ldcp) in, c (ldc) and h (ldh) out.
  */
-export function lstm_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usize, cp: usize, ldcp: i32,
-                                   c: usize, h: usize, ldh: i32): void {
-  const sh = <usize>H << 2;
+export function lstm_units_forward(B: i32, units: i32, gates: usize, gs: i32, cp: usize, ldcp: i32,
+                                   c: usize, ldc: i32, h: usize, ldh: i32): void {
+  const sg = <usize>gs << 2;
   for (let b = 0; b < B; b++) {
-    const g0 = gates + (<usize>b * 4) * sh, g1 = g0 + sh, g2 = g1 + sh, g3 = g2 + sh;
-    const pcp = cp + ((<usize>b * <usize>ldcp) << 2), pc = c + <usize>b * sh;
+    const g0 = gates + (<usize>b * 4) * sg, g1 = g0 + sg, g2 = g1 + sg, g3 = g2 + sg;
+    const pcp = cp + ((<usize>b * <usize>ldcp) << 2), pc = c + ((<usize>b * <usize>ldc) << 2);
     const ph = h + ((<usize>b * <usize>ldh) << 2);
-    let j = j0;
-    for (; j + 4 <= j1; j += 4) {
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
       const o = <usize>j << 2;
       // i, f, g only feed c (the open forms, see math.ts); o and tanh(c) bound h to [-1, 1].
       const vi = sigmoid4_open(v128.load(g0 + o)), vf = sigmoid4_open(v128.load(g1 + o));
@@ -27,7 +31,7 @@ export function lstm_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usiz
       v128.store(pc + o, vc);
       v128.store(ph + o, f32x4.mul(vo, tanh4(vc)));
     }
-    for (; j < j1; j++) {
+    for (; j < units; j++) {
       const o = <usize>j << 2;
       const vi = sigmoid1_open(load<f32>(g0 + o)), vf = sigmoid1_open(load<f32>(g1 + o));
       const vg = tanh1_open(load<f32>(g2 + o)), vo = sigmoid1(load<f32>(g3 + o));
@@ -39,17 +43,21 @@ export function lstm_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usiz
   }
 }
 
-/** f32_gru_step_forward for hidden units j0 … j1-1 only (see lstm_units_forward). */
-export function gru_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usize, hg: usize, hp: usize, ldhp: i32,
-                                  h: usize, ldh: i32, hn: usize): void {
-  const sh = <usize>H << 2;
+/**
+ * f32_gru_step_forward on units 0 … units-1: gates rows of [r | z | n] input projections gs apart (in;
+ * activations out), hg rows of the recurrent products (+ b_hh) hgs apart, hp (ldhp) in, h (ldh)
+ * out, hn (ldhn) out (W_hn h + b_hn, for backward).
+ */
+export function gru_units_forward(B: i32, units: i32, gates: usize, gs: i32, hg: usize, hgs: i32, hp: usize, ldhp: i32,
+                                  h: usize, ldh: i32, hn: usize, ldhn: i32): void {
+  const sg = <usize>gs << 2, sq = <usize>hgs << 2;
   for (let b = 0; b < B; b++) {
-    const g0 = gates + (<usize>b * 3) * sh, g1 = g0 + sh, g2 = g1 + sh;
-    const q0 = hg + (<usize>b * 3) * sh, q1 = q0 + sh, q2 = q1 + sh;
+    const g0 = gates + (<usize>b * 3) * sg, g1 = g0 + sg, g2 = g1 + sg;
+    const q0 = hg + (<usize>b * 3) * sq, q1 = q0 + sq, q2 = q1 + sq;
     const php = hp + ((<usize>b * <usize>ldhp) << 2), ph = h + ((<usize>b * <usize>ldh) << 2);
-    const phn = hn + <usize>b * sh;
-    let j = j0;
-    for (; j + 4 <= j1; j += 4) {
+    const phn = hn + ((<usize>b * <usize>ldhn) << 2);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
       const o = <usize>j << 2;
       const r = sigmoid4_open(f32x4.add(v128.load(g0 + o), v128.load(q0 + o))); // r only scales h_n
       const z = sigmoid4(f32x4.add(v128.load(g1 + o), v128.load(q1 + o)));
@@ -58,7 +66,7 @@ export function gru_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usize
       v128.store(g0 + o, r); v128.store(g1 + o, z); v128.store(g2 + o, n); v128.store(phn + o, vhn);
       v128.store(ph + o, f32x4.add(n, f32x4.mul(z, f32x4.sub(v128.load(php + o), n))));
     }
-    for (; j < j1; j++) {
+    for (; j < units; j++) {
       const o = <usize>j << 2;
       const r = sigmoid1_open(load<f32>(g0 + o) + load<f32>(q0 + o));
       const z = sigmoid1(load<f32>(g1 + o) + load<f32>(q1 + o));
@@ -71,19 +79,18 @@ export function gru_units_forward(B: i32, H: i32, j0: i32, j1: i32, gates: usize
 }
 
 
-/** f32_rnn_step_forward for hidden units j0 … j1-1 only (see lstm_units_forward). */
-export function rnn_units_forward(B: i32, H: i32, j0: i32, j1: i32, a: usize, h: usize, ldh: i32, relu: i32): void {
-  const sh = <usize>H << 2;
+/** f32_rnn_step_forward on units 0 … units-1: pre-activations a (lda) in, h (ldh) out. */
+export function rnn_units_forward(B: i32, units: i32, a: usize, lda: i32, h: usize, ldh: i32, relu: i32): void {
   const z = f32x4.splat(0);
   for (let b = 0; b < B; b++) {
-    const pa = a + <usize>b * sh, ph = h + ((<usize>b * <usize>ldh) << 2);
-    let j = j0;
-    for (; j + 4 <= j1; j += 4) {
+    const pa = a + ((<usize>b * <usize>lda) << 2), ph = h + ((<usize>b * <usize>ldh) << 2);
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
       const o = <usize>j << 2;
       const v = v128.load(pa + o);
       v128.store(ph + o, relu ? f32x4.pmax(v, z) : tanh4(v));
     }
-    for (; j < j1; j++) {
+    for (; j < units; j++) {
       const o = <usize>j << 2;
       const v = load<f32>(pa + o);
       store<f32>(ph + o, relu ? max(v, <f32>0) : tanh1(v));

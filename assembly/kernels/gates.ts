@@ -13,7 +13,7 @@ import { lstm_units_forward, gru_units_forward, rnn_units_forward } from './gate
  */
 export function f32_lstm_step_forward(B: i32, H: i32, gates: usize, cp: usize, ldcp: i32,
                                       c: usize, h: usize, ldh: i32): void {
-  lstm_units_forward(B, H, 0, H, gates, cp, ldcp, c, h, ldh);
+  lstm_units_forward(B, H, gates, H, cp, ldcp, c, H, h, ldh);
 }
 
 /**
@@ -67,7 +67,7 @@ export function f32_lstm_step_backward(B: i32, H: i32, gates: usize, c: usize, c
  */
 export function f32_gru_step_forward(B: i32, H: i32, gates: usize, hg: usize, hp: usize, ldhp: i32,
                                      h: usize, ldh: i32, hn: usize): void {
-  gru_units_forward(B, H, 0, H, gates, hg, hp, ldhp, h, ldh, hn);
+  gru_units_forward(B, H, gates, H, hg, H, hp, ldhp, h, ldh, hn, H);
 }
 
 /**
@@ -112,7 +112,7 @@ export function f32_gru_step_backward(B: i32, H: i32, gates: usize, hn: usize, h
 
 /** Elman step, forward: h = act(a) for B rows; a (B,H) pre-activations, h rows out (ldh). */
 export function f32_rnn_step_forward(B: i32, H: i32, a: usize, h: usize, ldh: i32, relu: i32): void {
-  rnn_units_forward(B, H, 0, H, a, h, ldh, relu);
+  rnn_units_forward(B, H, a, H, h, ldh, relu);
 }
 
 /** Elman step, backward: da = dh ⊙ act'(·) from the saved output h: 1 - h² (tanh), [h > 0] (relu). */

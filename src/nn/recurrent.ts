@@ -62,10 +62,22 @@ export const splitTuning = { minStepWork: 40000, minCallWork: 500000 };
 /** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
 interface UnitPart { j0: number; j1: number; n: number }
 
+/**
+ * Floats per hidden unit of the thread-private region of a forward split by gate rows
+ * (assembly/cells/split.ts keeps each thread's gates there, [t][b][block][unit], and not in the
+ * shared rows, which the threads would write side by side every step): LSTM gates 4·T·B; GRU
+ * gates 3·T·B, h_n T·B and the step's recurrent products 3·B; Elman RNN pre-activations T·B.
+ */
+function privPerUnit(kind: RecurrentKind, T: number, B: number): number {
+  return kind === 'LSTM' ? 4 * T * B : kind === 'GRU' ? 4 * T * B + 3 * B : T * B;
+}
+
 /** The buffers of one layer and direction in a forward (byte addresses; 0 where unused). */
 interface LayerBuffers {
   xin: number; out: number; ldo: number; h0: number; hN: number; c0: number; cN: number;
   g: number; cs: number; hp: number; hn: number; hg: number; pre: number; lens: number;
+  /** The private region of a forward split by gate rows (see privPerUnit), else 0. */
+  pv: number;
 }
 
 /**
@@ -115,8 +127,8 @@ function layerInput(a: Arena, l: number, dropped: boolean): number {
   return l === 0 ? a.at('x') : a.at(dropped ? `xd${l - 1}` : `out${l - 1}`);
 }
 
-/** What a forward leaves for backward. */
-interface Pending { T: number; B: number; unbatched: boolean; masked: boolean; dropped: boolean; version: number }
+/** What a forward leaves for backward; parts: the gate-row split it ran with (its gates are in the private regions). */
+interface Pending { T: number; B: number; unbatched: boolean; masked: boolean; dropped: boolean; version: number; parts: UnitPart[] | null }
 
 export class Recurrent extends Layer {
   readonly config: RecurrentConfig;
@@ -222,7 +234,9 @@ export class Recurrent extends Layer {
 
     this.pending = null;
     const dropped = this.dropping;
-    const slices = this.plan(T, B, dropped);
+    // A small batch on a threaded engine splits every step's gate rows (one slice then).
+    const parts = this.unitParts(T, B, dropped, lengths !== null);
+    const slices = this.plan(T, B, dropped, parts !== null);
     const e = this.engine, bf = batchFirst && !unbatched;
     const out = resident ? this.edgeRegion('y', T * B * D * R) : 0;
     const xs = source(x); // after every allocation of this call
@@ -248,12 +262,11 @@ export class Recurrent extends Layer {
       }
     }
     this.pack();
-    const parts = slices.length === 1 ? this.unitParts(T, B, dropped, lengths !== null) : null;
     this.run(parts
       ? parts.map((u) => this.forwardCalls(T, slices[0], dropped, false, u))
       : slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
 
-    this.pending = { T, B, unbatched, masked: lengths !== null, dropped, version: this.params.version };
+    this.pending = { T, B, unbatched, masked: lengths !== null, dropped, version: this.params.version, parts };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
     const output = resident ? e.f32.subarray(out >>> 2, (out >>> 2) + T * B * D * R) : new Float32Array(T * B * D * R);
     const hN = new Float32Array(D * L * B * R);
@@ -337,6 +350,7 @@ export class Recurrent extends Layer {
           c0: kind === 'LSTM' ? a.at('c0') + ld * B * H * 4 : 0, cN: kind === 'LSTM' ? a.at('cN') + ld * B * H * 4 : 0,
           g: kind === 'RNN' ? 0 : a.at(`g${ld}`), cs: kind === 'LSTM' ? a.at(`cs${ld}`) : 0, hp: P ? a.at(`hp${ld}`) : 0,
           hn: kind === 'GRU' ? a.at(`hn${ld}`) : 0, hg: kind === 'GRU' ? a.at('hg') : 0, pre: kind === 'RNN' ? a.at('pre') : 0, lens,
+          pv: part ? a.at(`pv${ld}`) : 0,
         }));
       }
     }
@@ -391,7 +405,7 @@ export class Recurrent extends Layer {
       if (dcN) scatterRows(e, b.at('dcN'), dcN.data, D * L, B, H, false, sl.b0, sl.B);
     }
     this.pack(true);
-    this.engine.run(slices.map((sl) => this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null, wantDx)));
+    this.engine.run(slices.map((sl) => [...this.unstashCalls(T, sl, p.parts), ...this.backwardCalls(T, sl, dropped, masked, dhN !== null, dcN !== null, wantDx)]));
     // Slices past the first accumulated into private gradient buffers: add them in.
     for (const sl of slices) if (sl.grads) k.f32_add_rows(1, this.params.size, sl.grads, 0, this.params.gradsPtr, 0);
     this.pending = null;
@@ -409,6 +423,28 @@ export class Recurrent extends Layer {
     if (dInput) res.dInput = edge ? new Resident(e, edge, inShape) : new Tensor(dInput, inShape);
     if (dc0) res.dc0 = new Tensor(dc0, stateShape(H));
     return res;
+  }
+
+  /**
+   * After a forward split by gate rows: copy each thread's private gates (and the GRU's h_n)
+   * into the shared (T, B, G·H) layout the backward kernels read (see privPerUnit). Only a
+   * backward pays for it; inference never does.
+   */
+  private unstashCalls(T: number, sl: Slice, parts: UnitPart[] | null): Call[] {
+    if (!parts) return [];
+    const { kind, hiddenSize: H, numLayers: L } = this.config;
+    const D = this.numDirections, G = GATES[kind] * H, a = sl.fwd, TB = T * sl.B, per = privPerUnit(kind, T, sl.B);
+    const calls: Call[] = [];
+    if (kind === 'RNN') return calls; // its backward reads h, not the pre-activations
+    const blocks = GATES[kind];
+    for (let ld = 0; ld < L * D; ld++) {
+      for (const { j0, j1 } of parts) {
+        const w = j1 - j0, base = a.at(`pv${ld}`) + per * j0 * 4;
+        for (let q = 0; q < blocks; q++) calls.push(['f32_copy_rows', TB, w, base + q * w * 4, blocks * w, a.at(`g${ld}`) + (q * H + j0) * 4, G]);
+        if (kind === 'GRU') calls.push(['f32_copy_rows', TB, w, base + 3 * TB * w * 4, w, a.at(`hn${ld}`) + j0 * 4, H]);
+      }
+    }
+    return calls;
   }
 
   /** The kernel calls of one backward over one batch slice: layers in reverse, every direction. */
@@ -461,7 +497,7 @@ export class Recurrent extends Layer {
    * the same GEMM tiles as on one thread and outputs are the same bit for bit. Each slice owns
    * its working memory; slices after the first also a private gradient buffer.
    */
-  private plan(T: number, B: number, dropped: boolean): Slice[] {
+  private plan(T: number, B: number, dropped: boolean, split: boolean): Slice[] {
     const threads = this.engine.threads;
     const n = threads > 1 && B >= PARALLEL_MIN_BATCH ? Math.min(threads, B >> 1) : 1;
     const sizes = splitEven(B, n);
@@ -474,7 +510,7 @@ export class Recurrent extends Layer {
     this.slices.forEach((sl, i) => {
       sl.b0 = b0; sl.B = sizes[i]; b0 += sizes[i];
       // The backward arena re-carves itself by its own key.
-      sl.fwd.ensure(`${T}x${sl.B}${dropped ? ' dropout' : ''}`, () => this.forwardRegions(T, sl.B, dropped));
+      sl.fwd.ensure(`${T}x${sl.B}${dropped ? ' dropout' : ''}${split ? ' split' : ''}`, () => this.forwardRegions(T, sl.B, dropped, split));
     });
     return this.slices;
   }
@@ -524,7 +560,7 @@ export class Recurrent extends Layer {
       : kind === 'GRU' ? [T, B, inW, H, d, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.g, b.hn, b.hg, b.lens]
         : [T, B, inW, H, d, relu, b.xin, inW, ...pw, b.h0, b.out, b.ldo, b.hN, b.pre, b.lens];
     const name = `${kind.toLowerCase()}_seq_forward`;
-    return part ? [`${name}_split`, ...args, part.j0, part.j1, this.barrier, part.n, this.engine.pool!.abort] : [name, ...args];
+    return part ? [`${name}_split`, ...args, b.pv, part.j0, part.j1, this.barrier, part.n, this.engine.pool!.abort] : [name, ...args];
   }
 
   /** The kernel calls of one streamed step, with every address resolved once. */
@@ -541,6 +577,7 @@ export class Recurrent extends Layer {
       const b: LayerBuffers = {
         xin: l === 0 ? a.at('x') : a.at(`o${l - 1}`), out: a.at(`o${l}`), ldo: R, h0: h, hN: h, c0: c, cN: c,
         g, cs: a.at('cs'), hp: P ? a.at('hp') : 0, hn: a.at('hn'), hg: a.at('hg'), pre: g, lens: 0,
+        pv: parts ? a.at('pv') : 0, // one layer at a time: every layer's split calls reuse it
       };
       (parts ?? [undefined]).forEach((u, i) => lists[i].push(this.layerCall(1, B, l, 0, l === 0 ? I : R, u, b)));
     }
@@ -563,7 +600,7 @@ export class Recurrent extends Layer {
     const [h0, c0] = statePair(kind, state.h0, state.c0, ['h0', 'c0'], [L, B, R], [L, B, H], `${kind}.resetState`);
     const lstm = kind === 'LSTM', gru = kind === 'GRU';
     const r: [string, number][] = [['x', B * I], ['h', L * B * R], ['c', lstm ? L * B * H : 0], ['g', B * G], ['cs', lstm ? B * H : 0],
-      ['hp', P ? B * H : 0], ['hn', gru ? B * H : 0], ['hg', gru ? B * G : 0]];
+      ['hp', P ? B * H : 0], ['hn', gru ? B * H : 0], ['hg', gru ? B * G : 0], ['pv', privPerUnit(kind, 1, B) * H]];
     for (let l = 0; l < L; l++) r.push([`o${l}`, B * R]);
     this.stepArena.ensure(`step ${B}`, r);
     const e = this.engine, a = this.stepArena;
@@ -629,7 +666,7 @@ export class Recurrent extends Layer {
   }
 
   /** Working memory of a forward over (T, B): inputs, states, outputs and what backward needs. */
-  private forwardRegions(T: number, B: number, dropped: boolean): [string, number][] {
+  private forwardRegions(T: number, B: number, dropped: boolean, split: boolean): [string, number][] {
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, projSize: P } = this.config;
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
     const r: [string, number][] = [['x', TB * I], ['h0', D * L * B * R], ['hN', D * L * B * R], ['lens', B]];
@@ -643,6 +680,7 @@ export class Recurrent extends Layer {
         const ld = l * D + d;
         if (kind === 'LSTM') { r.push([`g${ld}`, TB * G], [`cs${ld}`, TB * H]); if (P) r.push([`hp${ld}`, TB * H]); }
         if (kind === 'GRU') r.push([`g${ld}`, TB * G], [`hn${ld}`, TB * H]);
+        if (split) r.push([`pv${ld}`, privPerUnit(kind, T, B) * H]);
       }
     }
     return r;
