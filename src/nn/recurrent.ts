@@ -264,7 +264,7 @@ export class Recurrent extends Layer {
     this.pack();
     this.run(parts
       ? parts.map((u) => this.forwardCalls(T, slices[0], dropped, false, u))
-      : slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)));
+      : slices.map((sl) => this.forwardCalls(T, sl, dropped, lengths !== null)), parts !== null);
 
     this.pending = { T, B, unbatched, masked: lengths !== null, dropped, version: this.params.version, parts };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
@@ -297,7 +297,9 @@ export class Recurrent extends Layer {
    * threads of a split forward have left its barrier early), the barrier words are zeroed for
    * the next call.
    */
-  private run(lists: Call[][]): void {
+  private run(lists: Call[][], split: boolean): void {
+    // A split call's barrier counts arrivals from zero (see split_barrier); no thread is in it now.
+    if (split) this.engine.zero(this.barrier, 1);
     try {
       this.engine.run(lists);
     } catch (err) {
@@ -581,7 +583,7 @@ export class Recurrent extends Layer {
       };
       (parts ?? [undefined]).forEach((u, i) => lists[i].push(this.layerCall(1, B, l, 0, l === 0 ? I : R, u, b)));
     }
-    if (parts) return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => this.run(lists), threads: e.threads };
+    if (parts) return { x: a.at('x'), out: a.at(`o${L - 1}`), run: () => this.run(lists, true), threads: e.threads };
     // One thread: each call bound once, so a step is L plain function calls.
     const k = e.kernels as unknown as Record<string, (...args: number[]) => void>;
     const layers = lists[0].map(([name, ...args]) => { const f = k[name]; return () => f(...args); });
