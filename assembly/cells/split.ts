@@ -57,6 +57,23 @@ function split_barrier(bar: usize, n: i32, abort: usize): bool {
   return true;
 }
 
+/**
+ * Read one value from every cache line of rows h (B rows of H floats, stride ldh), all loads
+ * independent, and return their xor: right after the barrier, the other threads' parts of h_t
+ * sit in their cores' caches, and these loads bring them over at once instead of one miss at a
+ * time inside the next product (W1 and W4 on 2 threads 1.5–2% faster). The caller stores the
+ * result where it is overwritten later (its own columns of hN), so that the loads stay.
+ */
+// @ts-ignore: decorator
+@inline function pull_rows(B: i32, H: i32, h: usize, ldh: i32): v128 {
+  let v = v128.splat<i32>(0);
+  for (let b = 0; b < B; b++) {
+    const p = h + ((<usize>b * <usize>ldh) << 2);
+    for (let j = 0; j < H; j += 16) v = v128.xor(v, v128.load(p + (<usize>j << 2)));
+  }
+  return v;
+}
+
 /** Bytes from the start of a packed matrix (K reductions) to the panel holding row r (r % 16 = 0). */
 // @ts-ignore: decorator
 @inline function panel_at(r: i32, K: i32): usize {
@@ -87,6 +104,7 @@ export function lstm_seq_forward_split(T: i32, B: i32, I: i32, H: i32, P: i32, r
     for (let q = 0; q < 4; q++) f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(q * H + j0, H), gt + <usize>q * wb, 4 * w, 1);
     lstm_units_forward(B, w, gt, w, cp, H, ct, H, ot + o, ldo);
     if (!split_barrier(bar, n, abort)) return;
+    v128.store(hN + o, pull_rows(B, H, ot, ldo)); // see pull_rows
     hp = ot; ldhp = ldo; cp = ct;
   }
   f32_copy_rows(B, w, hp + o, ldhp, hN + o, H);
@@ -120,6 +138,7 @@ export function gru_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     }
     gru_units_forward(B, w, pg + t * pB, w, phg, w, hp + o, ldhp, ot + o, ldo, phn + t * nB, w);
     if (!split_barrier(bar, n, abort)) return;
+    v128.store(hN + o, pull_rows(B, H, ot, ldo)); // see pull_rows
     hp = ot; ldhp = ldo;
   }
   f32_copy_rows(B, w, hp + o, ldhp, hN + o, H);
@@ -140,6 +159,7 @@ export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     f32_gemm_pk(B, w, H, hp, ldhp, pw_hh + panel_at(j0, H), at, w, 1);
     rnn_units_forward(B, w, at, w, ot + jb, ldo, relu);
     if (!split_barrier(bar, n, abort)) return;
+    v128.store(hN + jb, pull_rows(B, H, ot, ldo)); // see pull_rows
     hp = ot; ldhp = ldo;
   }
   f32_copy_rows(B, w, hp + jb, ldhp, hN + jb, H);
