@@ -5,8 +5,8 @@
 // relaxed build).
 import { hasRelaxedSimd, init } from '../dist/index.js';
 import { measureMachine } from './lib/machine.mjs';
+import { summarize } from './lib/common.mjs';
 
-const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
 const machine = await measureMachine();
 const relaxed = hasRelaxedSimd();
 const e = await init();
@@ -30,7 +30,7 @@ function gemm(name, M, N, K) {
     g.push((flops * reps) / ((performance.now() - t) * 1e6));
   }
   for (const p of [A, W, C, Bt, Wp]) e.release(p);
-  return median(g);
+  return summarize(g).median;
 }
 
 const p = relaxed ? machine.peak.relaxed : machine.peak.plain;

@@ -16,8 +16,9 @@
 // and writing them every step made each core fetch lines the other's prefetcher had pulled in,
 // a round trip the per-step barrier then waited for (W1 on 2 threads: 340 → 305 µs of kernel
 // time without those writes). The parts are copied into the shared layout only if a backward
-// needs them (Recurrent.backward, with f32_copy_rows: see privLayout in src/nn/recurrent.ts);
-// h_t and c_t are still written where the others read them.
+// needs them (lstm_split_saved / gru_split_saved below, called by Recurrent.backward; the sizes
+// per unit are mirrored by privPerUnit in src/nn/recurrent.ts); h_t and c_t are still written
+// where the others read them.
 // Restrictions (the caller checks them): H and j0, j1 multiples of 16 (the packed panels of
 // W_ih, W_hh hold 16 rows, and a thread's rows of each gate block must be whole panels); no
 // projection (LSTMP), no per-row lengths: the arguments of lstm / gru / rnn_seq_forward come
@@ -163,4 +164,23 @@ export function rnn_seq_forward_split(T: i32, B: i32, I: i32, H: i32, reverse: i
     hp = ot; ldhp = ldo;
   }
   f32_copy_rows(B, w, hp + jb, ldhp, hN + jb, H);
+}
+
+/**
+ * After lstm_seq_forward_split: copy the activations of units [j0, j1) from their private part
+ * into gates (T,B,4H), the layout lstm_seq_backward reads.
+ */
+export function lstm_split_saved(T: i32, B: i32, H: i32, priv: usize, j0: i32, j1: i32, gates: usize): void {
+  const w = j1 - j0, pg = priv + ((<usize>T * <usize>B * 4 * <usize>j0) << 2);
+  for (let q = 0; q < 4; q++) f32_copy_rows(T * B, w, pg + ((<usize>(q * w)) << 2), 4 * w, gates + (<usize>(q * H + j0) << 2), 4 * H);
+}
+
+/**
+ * After gru_seq_forward_split: copy the activations and h_n of units [j0, j1) from their
+ * private part into gates (T,B,3H) and hn (T,B,H), the layout gru_seq_backward reads.
+ */
+export function gru_split_saved(T: i32, B: i32, H: i32, priv: usize, j0: i32, j1: i32, gates: usize, hn: usize): void {
+  const w = j1 - j0, TB = <usize>T * <usize>B, pg = priv + (((4 * TB + 3 * <usize>B) * <usize>j0) << 2);
+  for (let q = 0; q < 3; q++) f32_copy_rows(T * B, w, pg + ((<usize>(q * w)) << 2), 3 * w, gates + (<usize>(q * H + j0) << 2), 3 * H);
+  f32_copy_rows(T * B, w, pg + ((TB * 3 * <usize>w) << 2), w, hn + (<usize>j0 << 2), H);
 }

@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BENCH_DIR } from './common.mjs';
+import { BENCH_DIR, summarize } from './common.mjs';
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const median = (xs) => summarize(xs).median;
 
 /** Relaxed SIMD validates here (Node 20: only with --experimental-wasm-relaxed-simd). */
 function hasRelaxed(bytes) {

@@ -79,19 +79,23 @@ export interface Kernels {
     dout: Ptr, lddo: number, dhN: Ptr, dx: Ptr, lddx: number, dh0: Ptr,
     dw_ih: Ptr, dw_hh: Ptr, db_ih: Ptr, db_hh: Ptr, da: Ptr, ldg: number, lens: Ptr, stash: Ptr): void;
   // cells/split: one thread's hidden units [j0, j1) of a forward split by gate rows, after the
-  // arguments of the whole-layer forward (P, pw_hr, hpre, lens unused)
+  // arguments of the whole-layer forward (P, pw_hr, hpre, lens and the shared gates / hn / hg /
+  // pre unused), with the layer's thread-private region priv
   lstm_seq_forward_split(T: number, B: number, I: number, H: number, P: number, reverse: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, pw_hr: Ptr, h0: Ptr, c0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, cN: Ptr, gates: Ptr, cs: Ptr, hpre: Ptr, lens: Ptr, j0: number, j1: number,
+    out: Ptr, ldo: number, hN: Ptr, cN: Ptr, gates: Ptr, cs: Ptr, hpre: Ptr, lens: Ptr, priv: Ptr, j0: number, j1: number,
     bar: Ptr, n: number, abort: Ptr): void;
   gru_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr, lens: Ptr, j0: number, j1: number,
+    out: Ptr, ldo: number, hN: Ptr, gates: Ptr, hn: Ptr, hg: Ptr, lens: Ptr, priv: Ptr, j0: number, j1: number,
     bar: Ptr, n: number, abort: Ptr): void;
   rnn_seq_forward_split(T: number, B: number, I: number, H: number, reverse: number, relu: number,
     x: Ptr, ldx: number, pw_ih: Ptr, pw_hh: Ptr, b_ih: Ptr, b_hh: Ptr, h0: Ptr,
-    out: Ptr, ldo: number, hN: Ptr, pre: Ptr, lens: Ptr, j0: number, j1: number,
+    out: Ptr, ldo: number, hN: Ptr, pre: Ptr, lens: Ptr, priv: Ptr, j0: number, j1: number,
     bar: Ptr, n: number, abort: Ptr): void;
+  // the saved activations of units [j0, j1) from priv into the shared layout backward reads
+  lstm_split_saved(T: number, B: number, H: number, priv: Ptr, j0: number, j1: number, gates: Ptr): void;
+  gru_split_saved(T: number, B: number, H: number, priv: Ptr, j0: number, j1: number, gates: Ptr, hn: Ptr): void;
 }
 
 /** Scalar twins exported beside each SIMD kernel (suffix `_ref`), for tests. */
@@ -110,4 +114,5 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'f32_vtanh_backward', 'f32_vsigmoid_backward', 'f32_vrelu_backward', 'f32_gather_rows', 'f32_scatter_add_rows',
   'lstm_seq_forward', 'lstm_seq_backward', 'gru_seq_forward', 'gru_seq_backward',
   'rnn_seq_forward', 'rnn_seq_backward', 'lstm_seq_forward_split', 'gru_seq_forward_split', 'rnn_seq_forward_split',
+  'lstm_split_saved', 'gru_split_saved',
 ];

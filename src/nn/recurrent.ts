@@ -67,6 +67,7 @@ interface UnitPart { j0: number; j1: number; n: number }
  * (assembly/cells/split.ts keeps each thread's gates there, [t][b][block][unit], and not in the
  * shared rows, which the threads would write side by side every step): LSTM gates 4·T·B; GRU
  * gates 3·T·B, h_n T·B and the step's recurrent products 3·B; Elman RNN pre-activations T·B.
+ * The layout itself is split.ts's; these sizes mirror the ones its kernels state.
  */
 function privPerUnit(kind: RecurrentKind, T: number, B: number): number {
   return kind === 'LSTM' ? 4 * T * B : kind === 'GRU' ? 4 * T * B + 3 * B : T * B;
@@ -351,7 +352,7 @@ export class Recurrent extends Layer {
           h0: a.at('h0') + ld * B * R * 4, hN: a.at('hN') + ld * B * R * 4,
           c0: kind === 'LSTM' ? a.at('c0') + ld * B * H * 4 : 0, cN: kind === 'LSTM' ? a.at('cN') + ld * B * H * 4 : 0,
           g: kind === 'RNN' ? 0 : a.at(`g${ld}`), cs: kind === 'LSTM' ? a.at(`cs${ld}`) : 0, hp: P ? a.at(`hp${ld}`) : 0,
-          hn: kind === 'GRU' ? a.at(`hn${ld}`) : 0, hg: kind === 'GRU' ? a.at('hg') : 0, pre: kind === 'RNN' ? a.at('pre') : 0, lens,
+          hn: kind === 'GRU' ? a.at(`hn${ld}`) : 0, hg: kind === 'GRU' && !part ? a.at('hg') : 0, pre: kind === 'RNN' && !part ? a.at('pre') : 0, lens,
           pv: part ? a.at(`pv${ld}`) : 0,
         }));
       }
@@ -429,21 +430,19 @@ export class Recurrent extends Layer {
 
   /**
    * After a forward split by gate rows: copy each thread's private gates (and the GRU's h_n)
-   * into the shared (T, B, G·H) layout the backward kernels read (see privPerUnit). Only a
-   * backward pays for it; inference never does.
+   * into the shared (T, B, G·H) layout the backward kernels read (assembly/cells/split.ts). Only
+   * a backward pays for it; inference never does.
    */
   private unstashCalls(T: number, sl: Slice, parts: UnitPart[] | null): Call[] {
-    if (!parts) return [];
     const { kind, hiddenSize: H, numLayers: L } = this.config;
-    const D = this.numDirections, G = GATES[kind] * H, a = sl.fwd, TB = T * sl.B, per = privPerUnit(kind, T, sl.B);
-    const calls: Call[] = [];
-    if (kind === 'RNN') return calls; // its backward reads h, not the pre-activations
-    const blocks = GATES[kind];
-    for (let ld = 0; ld < L * D; ld++) {
+    // An Elman RNN's backward reads h, not the pre-activations: nothing to copy.
+    if (!parts || kind === 'RNN') return [];
+    const a = sl.fwd, calls: Call[] = [];
+    for (let ld = 0; ld < L * this.numDirections; ld++) {
       for (const { j0, j1 } of parts) {
-        const w = j1 - j0, base = a.at(`pv${ld}`) + per * j0 * 4;
-        for (let q = 0; q < blocks; q++) calls.push(['f32_copy_rows', TB, w, base + q * w * 4, blocks * w, a.at(`g${ld}`) + (q * H + j0) * 4, G]);
-        if (kind === 'GRU') calls.push(['f32_copy_rows', TB, w, base + 3 * TB * w * 4, w, a.at(`hn${ld}`) + j0 * 4, H]);
+        calls.push(kind === 'LSTM'
+          ? ['lstm_split_saved', T, sl.B, H, a.at(`pv${ld}`), j0, j1, a.at(`g${ld}`)]
+          : ['gru_split_saved', T, sl.B, H, a.at(`pv${ld}`), j0, j1, a.at(`g${ld}`), a.at(`hn${ld}`)]);
       }
     }
     return calls;
@@ -673,8 +672,9 @@ export class Recurrent extends Layer {
     const D = this.numDirections, R = this.outputSize, G = GATES[kind] * H, TB = T * B;
     const r: [string, number][] = [['x', TB * I], ['h0', D * L * B * R], ['hN', D * L * B * R], ['lens', B]];
     if (kind === 'LSTM') r.push(['c0', D * L * B * H], ['cN', D * L * B * H]);
-    if (kind === 'GRU') r.push(['hg', B * G]);
-    if (kind === 'RNN') r.push(['pre', TB * H]);
+    // Per-step scratch the split kernels keep in their private regions instead.
+    if (kind === 'GRU' && !split) r.push(['hg', B * G]);
+    if (kind === 'RNN' && !split) r.push(['pre', TB * H]);
     for (let l = 0; l < L; l++) {
       r.push([`out${l}`, TB * D * R]);
       if (dropped && l < L - 1) r.push([`dm${l}`, TB * D * R], [`xd${l}`, TB * D * R]); // masks, masked inputs
