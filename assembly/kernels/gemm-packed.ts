@@ -103,17 +103,19 @@ export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usi
         let v0 = f32x4.splat(0), v1 = f32x4.splat(0), v2 = f32x4.splat(0), v3 = f32x4.splat(0);
         // Two k per iteration, summed before they reach the accumulator: one dependent add per
         // two k instead of one per k (the add latency, not the loads, bounds a 4-accumulator loop).
-        let k = 0;
-        for (; k + 2 <= K; k += 2) {
-          const x0 = v128.load32_splat(a0 + (<usize>k << 2)), x1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
+        // Running pointers, the loop bound one of them: fewer live values for V8's registers.
+        let pa = a0;
+        const wEnd = w + ((<usize>(K & ~1)) << 6);
+        while (w < wEnd) {
+          const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa, 4);
           v0 = f32x4.add(v0, madd(x1, v128.load(w, 64), f32x4.mul(x0, v128.load(w))));
           v1 = f32x4.add(v1, madd(x1, v128.load(w, 80), f32x4.mul(x0, v128.load(w, 16))));
           v2 = f32x4.add(v2, madd(x1, v128.load(w, 96), f32x4.mul(x0, v128.load(w, 32))));
           v3 = f32x4.add(v3, madd(x1, v128.load(w, 112), f32x4.mul(x0, v128.load(w, 48))));
-          w += 128;
+          w += 128; pa += 8;
         }
-        if (k < K) {
-          const x = v128.load32_splat(a0 + (<usize>k << 2));
+        if (K & 1) {
+          const x = v128.load32_splat(pa);
           v0 = madd(x, v128.load(w), v0); v1 = madd(x, v128.load(w, 16), v1);
           v2 = madd(x, v128.load(w, 32), v2); v3 = madd(x, v128.load(w, 48), v3);
         }
