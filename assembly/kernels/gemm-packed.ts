@@ -83,13 +83,15 @@ export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usi
         let w = Wp + <usize>p * panel;
         let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v02 = f32x4.splat(0), v03 = f32x4.splat(0);
         let v10 = f32x4.splat(0), v11 = f32x4.splat(0), v12 = f32x4.splat(0), v13 = f32x4.splat(0);
-        for (let k = 0; k < K; k++) {
-          const o = <usize>k << 2;
+        // Running pointers, the loop bound one of them (see the one-row path below).
+        let pa = a0;
+        const wEnd = w + ((<usize>K) << 6);
+        while (w < wEnd) {
           const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-          const x0 = v128.load32_splat(a0 + o), x1 = v128.load32_splat(a1 + o);
+          const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa + sa);
           v00 = madd(x0, w0, v00); v01 = madd(x0, w1, v01); v02 = madd(x0, w2, v02); v03 = madd(x0, w3, v03);
           v10 = madd(x1, w0, v10); v11 = madd(x1, w1, v11); v12 = madd(x1, w2, v12); v13 = madd(x1, w3, v13);
-          w += 64;
+          w += 64; pa += 4;
         }
         const n = N - (p << 4), oc = <usize>p << 6;
         finish(c0 + oc, v00, v01, v02, v03, n, acc, b1, b2, oc);
