@@ -86,7 +86,7 @@ export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usi
         // Running pointers, the loop bound one of them (see the one-row path below).
         let pa = a0;
         const wEnd = w + ((<usize>K) << 6);
-        while (w < wEnd) {
+        while (w != wEnd) { // != : exact even if the sum wraps at the top of a 4 GB memory
           const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
           const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa + sa);
           v00 = madd(x0, w0, v00); v01 = madd(x0, w1, v01); v02 = madd(x0, w2, v02); v03 = madd(x0, w3, v03);
@@ -108,7 +108,7 @@ export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usi
         // Running pointers, the loop bound one of them: fewer live values for V8's registers.
         let pa = a0;
         const wEnd = w + ((<usize>(K & ~1)) << 6);
-        while (w < wEnd) {
+        while (w != wEnd) { // != : exact even if the sum wraps at the top of a 4 GB memory
           const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa, 4);
           v0 = f32x4.add(v0, madd(x1, v128.load(w, 64), f32x4.mul(x0, v128.load(w))));
           v1 = f32x4.add(v1, madd(x1, v128.load(w, 80), f32x4.mul(x0, v128.load(w, 16))));

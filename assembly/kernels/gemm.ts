@@ -214,7 +214,9 @@ function gemm_nn_block(M: i32, N: i32, K: i32, A: usize, ars: i32, acs: i32, B: 
     let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v10 = f32x4.splat(0), v11 = f32x4.splat(0);
     let v20 = f32x4.splat(0), v21 = f32x4.splat(0), v30 = f32x4.splat(0), v31 = f32x4.splat(0);
     let pb = B + oj, pa = a, pk: usize = 0;
-    for (let k = 0; k < K; k++) {
+    // The loop bound is the B pointer (!=: exact even where the sum wraps): fewer live values.
+    const pbEnd = pb + <usize>K * sb;
+    while (pb != pbEnd) {
       const vb0 = v128.load(pb), vb1 = v128.load(pb, 16);
       const x0 = v128.load32_splat(pa);
       const x1 = tn ? v128.load32_splat(pa, 4) : v128.load32_splat(a1 + pk);
