@@ -77,7 +77,7 @@ export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usi
     const p1 = min(panels, p0 + nb);
     let i = 0;
     for (; i + 2 <= M; i += 2) {
-      const a0 = A + <usize>i * sa, a1 = a0 + sa;
+      const a0 = A + <usize>i * sa;
       const c0 = C + <usize>i * sc, c1 = c0 + sc;
       for (let p = p0; p < p1; p++) {
         let w = Wp + <usize>p * panel;
