@@ -3,7 +3,7 @@
 // every layer, SequenceHead against plain JS, errors, memory, and one end-to-end model.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  CrossEntropyLoss, Embedding, LSTM, Linear, NumericError, SequenceHead, ShapeError, StateError, Tensor,
+  Adam, CrossEntropyLoss, Embedding, LSTM, Linear, NumericError, SequenceHead, ShapeError, StateError, Tensor,
   type Activation, type Engine,
 } from '../src/index.js';
 import type { Module } from '../src/nn/module.js';
@@ -132,6 +132,35 @@ describe('Linear', () => {
     const once = m.gradients().weight.data;
     m.forward(x); m.backward(dy);
     expect(maxAbsDiff(m.gradients().weight.data, once.map((v) => 2 * v))).toBeLessThan(1e-6);
+    m.dispose();
+  });
+  it('forward uses the current weights after an optimizer step, loadStateDict and resetParameters (W is packed per version)', () => {
+    const m = new Linear({ inFeatures: 13, outFeatures: 37, seed: 2 });
+    const x = new Tensor(randomArray(5 * 13, 21), [5, 13]);
+    // y = x·Wᵀ + b in plain JS from the state dict.
+    const expected = () => {
+      const { weight: W, bias: b } = m.stateDict(), y = new Float32Array(5 * 37);
+      for (let i = 0; i < 5; i++) for (let j = 0; j < 37; j++) {
+        let s = 0;
+        for (let k = 0; k < 13; k++) s += x.data[i * 13 + k] * W.data[j * 13 + k];
+        y[i * 37 + j] = s + b.data[j];
+      }
+      return y;
+    };
+    expect(maxAbsDiff(m.forward(x).data, expected())).toBeLessThan(1e-5);
+    const opt = new Adam(m, { lr: 0.1 });
+    const before = m.stateDict().weight.data;
+    m.backward(new Tensor(randomArray(5 * 37, 22), [5, 37]));
+    opt.step();
+    expect(maxAbsDiff(m.stateDict().weight.data, before)).toBeGreaterThan(0.05); // the step moved W
+    expect(maxAbsDiff(m.forward(x).data, expected())).toBeLessThan(1e-5);
+    const sd = m.stateDict();
+    sd.weight.data.fill(0.25);
+    m.loadStateDict(sd);
+    expect(maxAbsDiff(m.forward(x).data, expected())).toBeLessThan(1e-5);
+    m.resetParameters(9);
+    expect(maxAbsDiff(m.forward(x).data, expected())).toBeLessThan(1e-5);
+    opt.dispose();
     m.dispose();
   });
   it('PyTorch names, shapes and U(±1/√I) init; 1-D input; seeded', () => {

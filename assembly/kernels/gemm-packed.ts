@@ -62,8 +62,8 @@ export function f32_gemm_pk(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usiz
 /**
  * f32_gemm_pk that also adds b1 (N), then b2 (N), to every row as it stores it (a pointer of 0:
  * none): ((A·Wᵀ)[i,j] (+ C[i,j]) + b1[j]) + b2[j], the sums a separate pass would make, without
- * the pass. Used by the recurrent cells (input projections, GRU's recurrent product); outside
- * the typed API (src/engine/kernels.ts lists f32_gemm_pk only).
+ * the pass. Used by the recurrent cells (input projections, GRU's recurrent product) and by
+ * Linear's forward (its bias).
  */
 export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usize, C: usize, ldc: i32, acc: i32,
                              b1: usize, b2: usize): void {

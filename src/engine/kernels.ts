@@ -13,6 +13,8 @@ export interface Kernels {
   f32_pack_w(N: number, K: number, W: Ptr, ldw: number, Wp: Ptr): void;
   f32_pack_wt(N: number, K: number, S: Ptr, lds: number, Wp: Ptr): void;
   f32_gemm_pk(M: number, N: number, K: number, A: Ptr, lda: number, Wp: Ptr, C: Ptr, ldc: number, acc: number): void;
+  // f32_gemm_pk adding b1 (N) then b2 (N) to every row as it stores (0: none)
+  gemm_pk_bias(M: number, N: number, K: number, A: Ptr, lda: number, Wp: Ptr, C: Ptr, ldc: number, acc: number, b1: Ptr, b2: Ptr): void;
   // kernels/activations
   f32_vtanh(n: number, x: Ptr, y: Ptr): void;
   f32_vsigmoid(n: number, x: Ptr, y: Ptr): void;
@@ -104,7 +106,7 @@ export type RefKernels = {
 };
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'heap_base', 'f32_gemm_nt', 'f32_gemm_nn', 'f32_packed_size', 'f32_pack_w', 'f32_pack_wt', 'f32_gemm_pk', 'f32_vtanh', 'f32_vsigmoid', 'f32_vrelu',
+  'heap_base', 'f32_gemm_nt', 'f32_gemm_nn', 'f32_packed_size', 'f32_pack_w', 'f32_pack_wt', 'f32_gemm_pk', 'gemm_pk_bias', 'f32_vtanh', 'f32_vsigmoid', 'f32_vrelu',
   'f32_add_rows', 'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill', 'f32_vmul',
   'f32_lstm_step_forward', 'f32_lstm_step_backward', 'f32_gru_step_forward', 'f32_gru_step_backward',
   'f32_rnn_step_forward', 'f32_rnn_step_backward',

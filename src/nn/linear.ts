@@ -1,6 +1,7 @@
 // torch.nn.Linear (y = x·Wᵀ + b) with an optional fused activation, as a Module.
-// All leading dimensions are rows of one GEMM: forward is one f32_gemm_nt over N rows, the bias
-// and the activation in place; backward (llm.c's matmul_backward, activation first):
+// All leading dimensions are rows of one GEMM: forward is one packed GEMM over N rows (W packed
+// into panels once per parameter version, the bias added as the product is stored), then the
+// activation in place; backward (llm.c's matmul_backward, activation first):
 //   dZ = dY ⊙ f'(·) from the saved output Y,   dX = dZ·W,   dW += dZᵀ·X,   db += Σ_rows dZ.
 //
 // Key: N rows (product of the leading dimensions), I inFeatures, O outFeatures.
@@ -42,6 +43,9 @@ export class Linear extends Layer implements Module {
   readonly engine: Engine;
   readonly params: ParameterStore;
   private readonly arena: Arena;
+  /** W packed by f32_pack_w for the forward product, and the parameter version it holds. */
+  private readonly packed: Arena;
+  private packedVersion = -1;
   private pending: { N: number; shape: readonly number[] } | null = null;
   private extraGrads: number[] = [];
   protected get label(): string { return 'Linear'; }
@@ -60,6 +64,7 @@ export class Linear extends Layer implements Module {
     const I = this.inFeatures, O = this.outFeatures;
     this.params = new ParameterStore(this.engine, [{ name: 'weight', shape: [O, I] }, ...(this.bias ? [{ name: 'bias', shape: [O] }] : [])]);
     this.arena = new Arena(this.engine);
+    this.packed = new Arena(this.engine);
     this.resetParameters(o.seed ?? nextSeed());
   }
 
@@ -88,13 +93,12 @@ export class Linear extends Layer implements Module {
     this.pending = null;
     const e = this.engine, a = this.ensure(N), y = a.at('y'), xa = a.at('x');
     stage(e, xa, x);
-    const W = this.params.addr('weight'), b = this.bias ? this.params.addr('bias') : 0;
+    const pw = this.pack(), b = this.bias ? this.params.addr('bias') : 0;
     const act = ACT_FORWARD[this.activation];
     // Rows are independent: each thread takes a slice of them (one slice on one thread).
     e.run(this.rowSlices(N).map(([r0, n]) => {
       const xs = xa + r0 * I * 4, ys = y + r0 * O * 4;
-      const calls: Call[] = [['f32_gemm_nt', n, O, I, xs, I, W, I, ys, O, 0]];
-      if (b) calls.push(['f32_add_bias', n, O, b, ys, O]);
+      const calls: Call[] = [['gemm_pk_bias', n, O, I, xs, I, pw, ys, O, 0, b, 0]];
       if (act) calls.push([act, n * O, ys, ys]);
       return calls;
     }));
@@ -144,9 +148,21 @@ export class Linear extends Layer implements Module {
 
   protected release(): void {
     this.arena.release();
+    this.packed.release();
     for (const g of this.extraGrads) this.engine.release(g);
     this.extraGrads = [];
     this.pending = null;
+  }
+
+  /** The address of W packed for the forward, packed again when the parameters changed. */
+  private pack(): number {
+    const I = this.inFeatures, O = this.outFeatures, k = this.engine.kernels, p = this.params;
+    if (this.packedVersion !== p.version) {
+      this.packed.ensure('w', [['w', k.f32_packed_size(O, I)]]);
+      k.f32_pack_w(O, I, p.addr('weight'), I, this.packed.at('w'));
+      this.packedVersion = p.version;
+    }
+    return this.packed.at('w');
   }
 
   /** Row slices [first row, rows] for the engine's threads: one unless N is large enough. */
