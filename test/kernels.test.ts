@@ -263,6 +263,21 @@ function gemmPk(M: number, N: number, K: number, lay: Layout, acc: number): void
   (p) => k.f32_gemm_pk(M, N, K, p.A, lda, p.Wp, p.C, ldc, acc),
   (p) => ref.f32_gemm_pk_ref(M, N, K, p.A, lda, p.Wp, p.C, ldc, acc),
   sumTol(K));
+  // With the biases added as it stores (Linear's forward, the cells' projections): ((A·Wᵀ (+ C)) + b1) + b2.
+  check('gemm_pk_bias', id, {
+    A: mat(M, K, lda, rand(`pkb A ${id}`, M * K)),
+    Wp: vec(packW(N, K, ldw, wPadded), size),
+    b1: vec(rand(`pkb b1 ${id}`, N), N),
+    b2: vec(rand(`pkb b2 ${id}`, N), N),
+    C: outMat(M, N, ldc, acc ? rand(`pkb C ${id}`, M * N) : NaN),
+  },
+  (p) => k.gemm_pk_bias(M, N, K, p.A, lda, p.Wp, p.C, ldc, acc, p.b1, p.b2),
+  (p) => {
+    ref.f32_gemm_pk_ref(M, N, K, p.A, lda, p.Wp, p.C, ldc, acc);
+    ref.f32_add_bias_ref(M, N, p.b1, p.C, ldc);
+    ref.f32_add_bias_ref(M, N, p.b2, p.C, ldc);
+  },
+  sumTol(K));
 }
 
 const GEMMS = [['f32_gemm_nt', gemmNt, NT_LAYOUTS], ['f32_gemm_nn', gemmNn, NN_LAYOUTS], ['f32_gemm_pk', gemmPk, NT_LAYOUTS]] as const;

@@ -2,10 +2,11 @@
 // (a whole ParameterStore: p parameters, g gradients, state buffers in the same layout), four
 // lanes at a time; the last 1…3 floats go through the same vector code with partial loads and
 // stores (simd.ts), so there is one expression per rule and every float gets the same bits: each
-// rule is an inlined body taking the lane count k, called with k = 4 in the loop (the partial
-// forms fold away: Adam 2.2× faster than one loop testing k) and once for the tail. Pure: pointers and scalars in, nothing
-// allocated. Everything that depends only on the step number (bias corrections, the decayed
-// Adagrad rate, AdamW's decay factor) is computed by the caller in f64 and passed in.
+// rule is an inlined body taking the lane count k, called with k = 4 in the loop (its partial
+// forms fold away; Adam 2.2× faster than one loop testing k every vector) and once for the tail.
+// Pure: pointers and scalars in, nothing allocated. Everything that depends only on the step
+// number (bias corrections, the decayed Adagrad rate, AdamW's decay factor) is computed by the
+// caller in f64 and passed in.
 //
 // Update rules, as torch.optim 1.13 writes them (single-tensor path; d is the gradient, with
 // L2 weight decay folded in when wd ≠ 0: d = g + wd·p):
