@@ -103,6 +103,8 @@ describe('Sequential keeps activations in engine memory between modules', () => 
       new GRU({ inputSize: 6, hiddenSize: 7, numLayers: 2, bidirectional: true, seed: 4, engine: en }), new Linear({ inFeatures: 14, outFeatures: 2, seed: 5, engine: en })], 4, 5, true],
     ['RNN → SequenceHead → Linear (a module without Residents in the middle)', (en) => [new RNN({ inputSize: 3, hiddenSize: 5, seed: 6, engine: en }),
       new SequenceHead({ mode: 'mean' }), new Linear({ inFeatures: 5, outFeatures: 2, seed: 7, engine: en })], 3, 4, true],
+    ['LSTM (2 layers, bidirectional) → Linear (the top layer rows handed on where they lie)', (en) => [new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, seed: 11, engine: en }),
+      new Linear({ inFeatures: 10, outFeatures: 2, seed: 12, engine: en })], 3, 4, false],
     ['LSTM → LSTM → Linear, batch of 9 (split across threads on a threaded engine)', (en) => [new LSTM({ inputSize: 2, hiddenSize: 6, seed: 8, engine: en }),
       new LSTM({ inputSize: 6, hiddenSize: 4, seed: 9, engine: en }), new Linear({ inFeatures: 4, outFeatures: 3, seed: 10, engine: en })], 2, 9, false],
   ];

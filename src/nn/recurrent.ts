@@ -239,7 +239,11 @@ export class Recurrent extends Layer {
     const parts = this.unitParts(T, B, dropped, lengths !== null);
     const slices = this.plan(T, B, dropped, parts !== null);
     const e = this.engine, bf = batchFirst && !unbatched;
-    const out = resident ? this.edgeRegion('y', T * B * D * R) : 0;
+    // One slice, time-major, no lengths: the top layer's rows are the output as they stand, and
+    // a resident result points at them (they stay until this layer's next forward); otherwise
+    // the rows are gathered into the edge region.
+    const direct = resident && slices.length === 1 && !bf && !lengths;
+    const out = resident && !direct ? this.edgeRegion('y', T * B * D * R) : 0;
     const xs = source(x); // after every allocation of this call
     for (const sl of slices) {
       const a = sl.fwd;
@@ -269,19 +273,19 @@ export class Recurrent extends Layer {
 
     this.pending = { T, B, unbatched, masked: lengths !== null, dropped, version: this.params.version, parts };
     const outShape = unbatched ? [T, D * R] : batchFirst ? [B, T, D * R] : [T, B, D * R];
-    const output = resident ? e.f32.subarray(out >>> 2, (out >>> 2) + T * B * D * R) : new Float32Array(T * B * D * R);
+    const output = direct ? null : resident ? e.f32.subarray(out >>> 2, (out >>> 2) + T * B * D * R) : new Float32Array(T * B * D * R);
     const hN = new Float32Array(D * L * B * R);
     const cN = kind === 'LSTM' ? new Float32Array(D * L * B * H) : null;
     for (const sl of slices) {
-      gatherRows(e, sl.fwd.at(`out${L - 1}`), output, T, B, D * R, bf, sl.b0, sl.B);
+      if (output) gatherRows(e, sl.fwd.at(`out${L - 1}`), output, T, B, D * R, bf, sl.b0, sl.B);
       gatherRows(e, sl.fwd.at('hN'), hN, D * L, B, R, false, sl.b0, sl.B);
       if (cN) gatherRows(e, sl.fwd.at('cN'), cN, D * L, B, H, false, sl.b0, sl.B);
     }
     // The saved rows of padded steps carry the state (the next step's h_prev); users see zeros.
-    if (lengths) zeroPadded(output, lengths, T, B, D * R, bf);
+    if (lengths && output) zeroPadded(output, lengths, T, B, D * R, bf);
     const hNt = new Tensor(hN, stateShape(R)), cNt = cN ? new Tensor(cN, stateShape(H)) : undefined;
-    if (resident) return { output: new Resident(e, out, outShape), hN: hNt, ...(cNt ? { cN: cNt } : {}) };
-    const res: ForwardResult = { output: new Tensor(output, outShape), hN: hNt };
+    if (resident) return { output: new Resident(e, direct ? slices[0].fwd.at(`out${L - 1}`) : out, outShape), hN: hNt, ...(cNt ? { cN: cNt } : {}) };
+    const res: ForwardResult = { output: new Tensor(output!, outShape), hN: hNt };
     if (cNt) res.cN = cNt;
     return res;
   }
