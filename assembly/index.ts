@@ -5,7 +5,7 @@ export * from './kernels/gemm';
 export * from './kernels/gemm-packed';
 export * from './kernels/activations';
 export * from './kernels/elementwise';
-export { f32_colsum } from './kernels/reduce';
+export { f32_colsum, f32_nonfinite } from './kernels/reduce';
 export * from './kernels/gates';
 export * from './kernels/loss';
 export * from './kernels/layers';

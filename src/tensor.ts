@@ -109,8 +109,13 @@ export function assertFinite(data: ArrayLike<number>, what: string): void {
   if (s0 + s1 + s2 + s3 === 0) return;
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    if (!Number.isFinite(v)) throw new NumericError(`${what} has a non-finite value (${v}) at flat index ${i}`);
+    if (!Number.isFinite(v)) throw nonFiniteError(what, v, i);
   }
+}
+
+/** The error assertFinite throws (also Engine.assertFinite's). */
+export function nonFiniteError(what: string, v: number, i: number): NumericError {
+  return new NumericError(`${what} has a non-finite value (${v}) at flat index ${i}`);
 }
 
 /** Throw a ShapeError unless `shape` equals `expected`. */

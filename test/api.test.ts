@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  FormatError, GRU, LSTM, NumericError, RNN, ShapeError, StateError, Tensor, readSafetensors, type Engine,
+  CrossEntropyLoss, Embedding, FormatError, GRU, LSTM, Linear, MSELoss, NumericError, RNN, ShapeError, StateError, Tensor,
+  readSafetensors, type Engine,
 } from '../src/index.js';
 import { Heap } from '../src/engine/heap.js';
 import { engine, loadFixture, maxAbsDiff, randomArray } from './helpers/engine.js';
@@ -176,6 +177,47 @@ describe('errors', () => {
     const bad = sd.weight_hh_l0.data.slice();
     bad[5] = Infinity;
     expect(() => m.loadStateDict({ ...sd, weight_hh_l0: { data: bad, shape: [9, 3] } })).toThrow(/weight_hh_l0.*non-finite/);
+  });
+
+  it('finds a non-finite value in large tensors at every module edge (checked in WASM blocks), by its flat index', () => {
+    // 24,000+ values: past the JS path and across the 16,384-value blocks of Engine.assertFinite.
+    const poison = (t: Tensor, i: number, v: number) => { const d = t.data.slice(); d[i] = v; return new Tensor(d, t.shape); };
+    const lstm = new LSTM({ inputSize: 8, hiddenSize: 4, seed: 2 }), x = input(300, 10, 8);
+    const lin = new Linear({ inFeatures: 8, outFeatures: 5, seed: 2 }), xl = new Tensor(randomArray(3000 * 8, 3), [3000, 8]);
+    const emb = new Embedding({ numEmbeddings: 7, embeddingDim: 9, seed: 2 }), ids = new Int32Array(3000).map((_, i) => i % 7);
+    const cases: [string, () => unknown][] = [
+      ['LSTM.forward: input', () => lstm.forward(poison(x, 16384 + 5, NaN))],
+      ['LSTM.backward: dOutput', () => { lstm.forward(x); lstm.backward({ dOutput: poison(new Tensor(randomArray(12000, 4), [300, 10, 4]), 11999, -Infinity) }); }],
+      ['Linear.forward: input', () => lin.forward(poison(xl, 0, Infinity))],
+      ['Linear.backward: dOutput', () => { lin.forward(xl); lin.backward(poison(new Tensor(randomArray(15000, 5), [3000, 5]), 14000, NaN)); }],
+      ['CrossEntropyLoss.forward: input', () => new CrossEntropyLoss().forward(poison(new Tensor(randomArray(5000 * 5, 6), [5000, 5]), 20000, Infinity), new Int32Array(5000))],
+      ['MSELoss.forward: target', () => new MSELoss().forward(xl, poison(xl, 16383, -Infinity))],
+      ['Embedding.backward: dOutput', () => { emb.forward(new Tensor(Float32Array.from(ids), [3000])); emb.backward(poison(new Tensor(randomArray(27000, 7), [3000, 9]), 26999, NaN)); }],
+    ];
+    const where: Record<string, string> = {
+      'LSTM.forward: input': 'NaN) at flat index 16389', 'LSTM.backward: dOutput': '-Infinity) at flat index 11999',
+      'Linear.forward: input': 'Infinity) at flat index 0', 'Linear.backward: dOutput': 'NaN) at flat index 14000',
+      'CrossEntropyLoss.forward: input': 'Infinity) at flat index 20000', 'MSELoss.forward: target': '-Infinity) at flat index 16383',
+      'Embedding.backward: dOutput': 'NaN) at flat index 26999',
+    };
+    for (const [what, call] of cases) {
+      expect(call, what).toThrow(NumericError);
+      expect(call, what).toThrow(`${what} has a non-finite value (${where[what]}`);
+    }
+  });
+
+  it('a forward refused for a non-finite input changes nothing: the last forward still backpropagates', () => {
+    const run = (fail: boolean) => {
+      const m = new GRU({ inputSize: 6, hiddenSize: 5, seed: 8 }), x = input(200, 4, 6, 3);
+      const y = m.forward(x);
+      const bad = x.data.slice(); bad[4321] = NaN;
+      if (fail) expect(() => m.forward(new Tensor(bad, x.shape))).toThrow(NumericError);
+      const dx = m.backward({ dOutput: new Tensor(y.output.data.map((v) => v * 0.5), y.output.shape) }).dInput.data;
+      return [dx, m.gradients().weight_ih_l0.data];
+    };
+    const [dx0, g0] = run(false), [dx1, g1] = run(true);
+    expect([...dx1]).toEqual([...dx0]);
+    expect([...g1]).toEqual([...g0]);
   });
 
   it('a failed load changes nothing', () => {

@@ -547,6 +547,36 @@ describe('elementwise vs twins', () => {
   });
 });
 
+describe('f32_nonfinite: the first NaN / ±Infinity, or -1 (exact, against its twin and JS)', () => {
+  // Lengths around the SIMD tail and the 1024-value blocks; bad values at the start, inside,
+  // at block edges and at the end; finite extremes (max, subnormal, -0) never count.
+  const LENGTHS = [...SIZES, 0, 1023, 1024, 1025, 2048 + 37];
+  const BAD = [NaN, Infinity, -Infinity];
+  const finite = (n: number, key: string) =>
+    sprinkle(rand(key, n, -2, 2), [3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -0, 0], 7, 1);
+  const run = (data: Float32Array, label: string) => {
+    const p = e.alloc(Math.max(data.length, 1)), q = p >>> 2;
+    e.f32.set(data, q);
+    const want = data.findIndex((v) => !Number.isFinite(v));
+    expect(k.f32_nonfinite(data.length, p), label).toBe(want);
+    expect(ref.f32_nonfinite_ref(data.length, p), `${label} (twin)`).toBe(want);
+    expect([...e.f32.subarray(q, q + data.length)], `${label}: input unchanged`).toEqual([...data]);
+    e.release(p);
+  };
+  for (const n of LENGTHS) {
+    it(`n=${n}`, () => {
+      run(finite(n, `nf ${n}`), `n=${n} all finite`);
+      const at = [...new Set([0, 1, n >> 1, 1023, 1024, n - 4, n - 3, n - 1].filter((i) => i >= 0 && i < n))];
+      for (const i of at) for (const v of BAD) {
+        const d = finite(n, `nf ${n}`);
+        d[i] = v;
+        if (i + 5 < n) d[i + 5] = NaN; // a later one does not hide the first
+        run(d, `n=${n} ${v} at ${i}`);
+      }
+    });
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // Fused gate kernels: B ∈ BATCHES × H ∈ SIZES, dense strides and padded ones (H + 3, H + 5, …).
 
@@ -657,7 +687,7 @@ describe(`fused gate kernels vs twins (tol ${GATE_TOL}; relu exact)`, () => {
 describe('coverage and memory', () => {
   it('every f32_* kernel the module exports is tested here', () => {
     const tested = new Set<string>(['f32_gemm_nt', 'f32_gemm_nn', 'f32_gemm_pk', 'f32_pack_w', 'f32_pack_wt', 'f32_packed_size', ...UNARY.map((u) => u.name), 'f32_add_rows',
-      'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill', 'f32_vmul', ...GATES.map(([name]) => name)]);
+      'f32_add_bias', 'f32_colsum', 'f32_nonfinite', 'f32_copy_rows', 'f32_fill', 'f32_vmul', ...GATES.map(([name]) => name)]);
     // Kernels of the training side are compared with their twins beside their layers' tests.
     const elsewhere = ['optim.test.ts', 'loss.test.ts', 'layers.test.ts']
       .map((f) => readFileSync(new URL(`./${f}`, import.meta.url), 'utf8')).join('\n');

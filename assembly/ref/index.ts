@@ -46,6 +46,11 @@ export function f32_colsum_ref(M: i32, N: i32, A: usize, lda: i32, y: usize): vo
   }
 }
 
+export function f32_nonfinite_ref(n: i32, x: usize): i32 {
+  for (let i = 0; i < n; i++) if (!isFinite(ld(x, i))) return i;
+  return -1;
+}
+
 export function f32_lstm_step_forward_ref(B: i32, H: i32, gates: usize, cp: usize, ldcp: i32,
                                           c: usize, h: usize, ldh: i32): void {
   for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {

@@ -3,6 +3,7 @@
 // memory to its workers (pool.ts); typed-array views are rebuilt whenever the buffer changed
 // (memory.grow detaches the old ArrayBuffer), never cached across a grow.
 import { StateError } from '../errors.js';
+import { assertFinite, nonFiniteError } from '../tensor.js';
 import { Heap } from './heap.js';
 import { KERNEL_NAMES, type Kernels, type RefKernels } from './kernels.js';
 import { ThreadPool, type Call } from './pool.js';
@@ -48,10 +49,17 @@ export function defaultThreadsBuild(): URL {
   return new URL(`../../build/${name}`, import.meta.url);
 }
 
+/**
+ * Engine.assertFinite: arrays shorter than this are checked in JS; longer ones in blocks of
+ * CHECK_BLOCK floats (a 64 KB scratch region, which stays in L2) by f32_nonfinite.
+ */
+const CHECK_MIN = 1024, CHECK_BLOCK = 16384;
+
 export class Engine {
   readonly kernels: Kernels & RefKernels;
   readonly heap: Heap;
   private view = new Float32Array(0);
+  private checkScratch = 0;
 
   /** Worker threads sharing this engine's memory (threaded engines only). */
   pool: ThreadPool | null = null;
@@ -75,6 +83,24 @@ export class Engine {
     if (this.pool && lists.length > 1) { this.pool.run(lists); return; }
     const k = this.kernels as unknown as Record<string, (...a: number[]) => unknown>;
     for (const list of lists) for (const [name, ...args] of list) k[name](...args);
+  }
+
+  /**
+   * assertFinite (src/tensor.ts: the same check and error) for the Float32Arrays that cross a
+   * module edge, in WASM: each block is copied into a scratch region and scanned by
+   * f32_nonfinite. 100K floats: ~10 µs against ~45–75 µs for the JS loop. Nothing else in
+   * memory is written, so a failed check changes nothing.
+   */
+  assertFinite(data: Float32Array, what: string): void {
+    const n = data.length;
+    if (n < CHECK_MIN) { assertFinite(data, what); return; }
+    if (!this.checkScratch) this.checkScratch = this.alloc(CHECK_BLOCK);
+    for (let i = 0; i < n; i += CHECK_BLOCK) {
+      const m = Math.min(CHECK_BLOCK, n - i);
+      this.f32.set(data.subarray(i, i + m), this.checkScratch >>> 2);
+      const j = this.kernels.f32_nonfinite(m, this.checkScratch);
+      if (j >= 0) throw nonFiniteError(what, data[i + j], i + j);
+    }
   }
 
   /** Stop the worker threads, if any (the engine keeps working on one thread). */

@@ -23,6 +23,8 @@ export interface Kernels {
   f32_add_rows(M: number, N: number, X: Ptr, ldx: number, Y: Ptr, ldy: number): void;
   f32_add_bias(M: number, N: number, b: Ptr, C: Ptr, ldc: number): void;
   f32_colsum(M: number, N: number, A: Ptr, lda: number, y: Ptr): void;
+  // the index of the first NaN or ±Infinity among n floats, or -1
+  f32_nonfinite(n: number, x: Ptr): number;
   f32_copy_rows(M: number, N: number, X: Ptr, ldx: number, Y: Ptr, ldy: number): void;
   f32_fill(n: number, p: Ptr, v: number): void;
   f32_vmul(n: number, x: Ptr, y: Ptr, z: Ptr): void;
@@ -107,7 +109,7 @@ export type RefKernels = {
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'f32_gemm_nt', 'f32_gemm_nn', 'f32_packed_size', 'f32_pack_w', 'f32_pack_wt', 'f32_gemm_pk', 'gemm_pk_bias', 'f32_vtanh', 'f32_vsigmoid', 'f32_vrelu',
-  'f32_add_rows', 'f32_add_bias', 'f32_colsum', 'f32_copy_rows', 'f32_fill', 'f32_vmul',
+  'f32_add_rows', 'f32_add_bias', 'f32_colsum', 'f32_nonfinite', 'f32_copy_rows', 'f32_fill', 'f32_vmul',
   'f32_lstm_step_forward', 'f32_lstm_step_backward', 'f32_gru_step_forward', 'f32_gru_step_backward',
   'f32_rnn_step_forward', 'f32_rnn_step_backward',
   'f32_sgd_step', 'f32_rmsprop_step', 'f32_adam_step', 'f32_adagrad_step',

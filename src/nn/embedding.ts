@@ -9,7 +9,7 @@
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { nextSeed, Rng } from '../random.js';
-import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
+import { asTensor, Tensor, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
 import { Layer } from './layer.js';
@@ -77,7 +77,7 @@ export class Embedding extends Layer implements Module {
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
     const dy = asTensor(dOutput, `${name}: dOutput`);
     assertShape(dy.shape, [...p.shape, D], `${name}: dOutput`);
-    assertFinite(dy.data, `${name}: dOutput`);
+    this.engine.assertFinite(dy.data, `${name}: dOutput`);
     const e = this.engine, a = this.arena;
     e.write(a.at('y'), dy.data);                       // the output rows are free now: reuse them for dY
     e.kernels.f32_scatter_add_rows(p.N, D, a.at('ids'), a.at('y'), D, this.params.gradAddr('weight'), D);

@@ -8,7 +8,7 @@
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { nextSeed } from '../random.js';
-import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt } from '../tensor.js';
+import { asTensor, Tensor, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import { Resident, type BackwardOptions, type Context, type Module } from './module.js';
 import { Layer } from './layer.js';
@@ -88,7 +88,7 @@ export class Linear extends Layer implements Module {
     if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== I) {
       throw new ShapeError(`${name}: input must be (…, ${I}) (last dimension = inFeatures), got [${x.shape.join(', ')}]`);
     }
-    if (x instanceof Tensor) assertFinite(x.data, `${name}: input`);
+    if (x instanceof Tensor) this.engine.assertFinite(x.data, `${name}: input`);
     const N = x.size / I;
     this.pending = null;
     const e = this.engine, a = this.ensure(N), y = a.at('y'), xa = a.at('x');
@@ -124,7 +124,7 @@ export class Linear extends Layer implements Module {
     const p = this.pending, I = this.inFeatures, O = this.outFeatures, name = 'Linear.backward';
     if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
     assertShape(dy.shape, [...p.shape.slice(0, -1), O], `${name}: dOutput`);
-    if (dy instanceof Tensor) assertFinite(dy.data, `${name}: dOutput`);
+    if (dy instanceof Tensor) this.engine.assertFinite(dy.data, `${name}: dOutput`);
     const { N } = p, e = this.engine, a = this.arena, ps = this.params;
     const dz = a.at('dy'), y = a.at('y'), dx = a.at('dx'), x = a.at('x'), W = ps.addr('weight');
     // Slices after the first sum their dW, db into private buffers, added in afterwards.

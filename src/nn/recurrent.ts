@@ -228,7 +228,7 @@ export class Recurrent extends Layer {
       throw new ShapeError(`${name}: input has ${x.shape[x.shape.length - 1]} features, expected inputSize = ${I}`);
     }
     if (T < 1 || B < 1) throw new ShapeError(`${name}: input needs at least one time step and one sequence, got [${x.shape.join(', ')}]`);
-    if (x instanceof Tensor) assertFinite(x.data, `${name}: input`);
+    if (x instanceof Tensor) this.engine.assertFinite(x.data, `${name}: input`);
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
     const [h0, c0] = statePair(kind, state.h0, state.c0, ['h0', 'c0'], stateShape(R), stateShape(H), name);
     const lengths = state.lengths === undefined ? null : checkLengths(state.lengths, T, B, name);
@@ -397,7 +397,7 @@ export class Recurrent extends Layer {
     const stateShape = (w: number) => (unbatched ? [D * L, w] : [D * L, B, w]);
     const dOut = grads.dOutput;
     assertShape(dOut.shape, unbatched ? [T, D * R] : bf ? [B, T, D * R] : [T, B, D * R], `${name}: dOutput`);
-    if (dOut instanceof Tensor) assertFinite(dOut.data, `${name}: dOutput`);
+    if (dOut instanceof Tensor) this.engine.assertFinite(dOut.data, `${name}: dOutput`);
     const [dhN, dcN] = statePair(kind, grads.dhN, grads.dcN, ['dhN', 'dcN'], stateShape(R), stateShape(H), name);
 
     const slices = this.slices;

@@ -121,7 +121,7 @@ export class CrossEntropyLoss extends Loss {
     if (this.weight && this.weight.length !== C) throw new ShapeError(`${name}: weight has ${this.weight.length} entries, expected one per class (${C})`);
     const ids = targetIds(target, rows, name);
     const lengths = this.lengths(opts, x.shape, 3);
-    assertFinite(x.data, `${name}: input`);
+    this.engine.assertFinite(x.data, `${name}: input`);
     const ig = this.ignoreIndex, B = rows.length === 2 ? rows[1] : N;
     for (let i = 0; i < N; i++) {
       if (lengths && Math.floor(i / B) >= lengths[i % B]) { ids[i] = ig; continue; } // padded step
@@ -148,8 +148,8 @@ abstract class ElementwiseLoss extends Loss {
     const y = asTensor(target, `${name}: target`);
     assertShape(y.shape, x.shape, `${name}: target (must match the input)`);
     const lengths = this.lengths(opts, x.shape, 2);
-    assertFinite(x.data, `${name}: input`);
-    assertFinite(y.data, `${name}: target`);
+    this.engine.assertFinite(x.data, `${name}: input`);
+    this.engine.assertFinite(y.data, `${name}: target`);
     const e = this.engine, a = this.arena, n = x.size;
     a.ensure(`${n}`, [['dx', n], ['y', n]]);
     e.write(a.at('dx'), x.data);
