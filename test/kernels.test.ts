@@ -305,6 +305,13 @@ for (const [name, run, layouts] of GEMMS) {
           for (const lay of layouts) for (const acc of [0, 1]) run(M, N, K, lay, acc);
         }
       });
+      // The k loops are unrolled by hand, four steps (2-row tile) or four pairs of k (one row) an
+      // iteration with the exit test between them: K = 1 … 17 ends them after every copy.
+      it('every K from 1 to 17 (the unrolled k loops leave after each of their copies)', () => {
+        for (let K = 1; K <= 17; K++) for (const [M, N] of [[1, 16], [2, 19], [3, 33]]) {
+          for (const lay of layouts) for (const acc of [0, 1]) run(M, N, K, lay, acc);
+        }
+      });
     }
     it('zero-sized M, N or K (K = 0: C = 0, or unchanged with acc)', () => {
       for (const [M, N, K] of [[0, 5, 5], [5, 0, 5], [5, 5, 0], [0, 0, 0]]) {
