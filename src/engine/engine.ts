@@ -59,7 +59,7 @@ export class Engine {
   readonly kernels: Kernels & RefKernels;
   readonly heap: Heap;
   private view = new Float32Array(0);
-  private checkScratch = 0;
+  private readonly checkScratch: number;
 
   /** Worker threads sharing this engine's memory (threaded engines only). */
   pool: ThreadPool | null = null;
@@ -71,6 +71,8 @@ export class Engine {
     }
     this.kernels = ex as unknown as Kernels & RefKernels;
     this.heap = new Heap(memory, this.kernels.heap_base());
+    // Reserved up front: a check never allocates (which could grow the memory under a view).
+    this.checkScratch = this.alloc(CHECK_BLOCK);
   }
 
   /** Threads that run kernels (1 unless created with `threads`). */
@@ -94,7 +96,6 @@ export class Engine {
   assertFinite(data: Float32Array, what: string): void {
     const n = data.length;
     if (n < CHECK_MIN) { assertFinite(data, what); return; }
-    if (!this.checkScratch) this.checkScratch = this.alloc(CHECK_BLOCK);
     for (let i = 0; i < n; i += CHECK_BLOCK) {
       const m = Math.min(CHECK_BLOCK, n - i);
       this.f32.set(data.subarray(i, i + m), this.checkScratch >>> 2);
