@@ -11,13 +11,15 @@ import { readFileSync } from 'node:fs';
 import { createEngine, defaultBuild, defaultThreadsBuild, hasRelaxedSimd, LSTM, GRU, Tensor } from '../dist/index.js';
 
 const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+// The median of single calls, as bench/peers.mjs reports (a mean over a batch of calls would
+// also carry the occasional garbage collection that the forward's output arrays cause).
 function time(fn, reps) {
   for (let i = 0; i < 300; i++) fn();
   const per = [];
-  for (let r = 0; r < 21; r++) {
+  for (let i = 0; i < 21 * reps; i++) {
     const t = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    per.push(((performance.now() - t) / reps) * 1000);
+    fn();
+    per.push((performance.now() - t) * 1000);
   }
   return median(per);
 }
