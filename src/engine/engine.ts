@@ -3,7 +3,7 @@
 // memory to its workers (pool.ts); typed-array views are rebuilt whenever the buffer changed
 // (memory.grow detaches the old ArrayBuffer), never cached across a grow.
 import { StateError } from '../errors.js';
-import { assertFinite, nonFiniteError } from '../tensor.js';
+import { nonFiniteError } from '../tensor.js';
 import { Heap } from './heap.js';
 import { KERNEL_NAMES, type Kernels, type RefKernels } from './kernels.js';
 import { ThreadPool, type Call } from './pool.js';
@@ -49,11 +49,8 @@ export function defaultThreadsBuild(): URL {
   return new URL(`../../build/${name}`, import.meta.url);
 }
 
-/**
- * Engine.assertFinite: arrays shorter than this are checked in JS; longer ones in blocks of
- * CHECK_BLOCK floats (a 64 KB scratch region, which stays in L2) by f32_nonfinite.
- */
-const CHECK_MIN = 1024, CHECK_BLOCK = 16384;
+/** Engine.assertFinite checks blocks of this many floats (a 64 KB scratch region, which stays in L2). */
+const CHECK_BLOCK = 16384;
 
 export class Engine {
   readonly kernels: Kernels & RefKernels;
@@ -94,12 +91,11 @@ export class Engine {
    * memory is written, so a failed check changes nothing.
    */
   assertFinite(data: Float32Array, what: string): void {
-    const n = data.length;
-    if (n < CHECK_MIN) { assertFinite(data, what); return; }
-    for (let i = 0; i < n; i += CHECK_BLOCK) {
+    const p = this.checkScratch;
+    for (let i = 0, n = data.length; i < n; i += CHECK_BLOCK) {
       const m = Math.min(CHECK_BLOCK, n - i);
-      this.f32.set(data.subarray(i, i + m), this.checkScratch >>> 2);
-      const j = this.kernels.f32_nonfinite(m, this.checkScratch);
+      this.f32.set(data.subarray(i, i + m), p >>> 2);
+      const j = this.kernels.f32_nonfinite(m, p);
       if (j >= 0) throw nonFiniteError(what, data[i + j], i + j);
     }
   }
