@@ -86,6 +86,7 @@ export function gemm_pk_bias(M: i32, N: i32, K: i32, A: usize, lda: i32, Wp: usi
         // Running pointers, the loop bound one of them (see the one-row path below).
         let pa = a0;
         const wEnd = w + ((<usize>K) << 6);
+        // Four k per iteration, unrolled by hand as the one-row loop below (see there).
         while (w != wEnd) { // != : exact even if the sum wraps at the top of a 4 GB memory
           { const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
             const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa + sa);
