@@ -101,7 +101,10 @@ export class ThreadPool {
   /** Run lists[0] here and lists[1…] on the workers; returns when all are done. */
   run(lists: readonly (readonly Call[])[]): void {
     if (lists.length > this.size) throw new Error(`wasm-rnn: ${lists.length} lists for ${this.size} threads`);
-    const seq = ++this.seq, ctl = this.ctl;
+    // 1 … 2³¹ − 1, then 1 again: the control words are Int32, and a negative one stops a worker.
+    const seq = this.seq = this.seq % 0x7fffffff + 1, ctl = this.ctl;
+    // Every list written before any worker is woken: one that fails to encode throws with no
+    // worker started (a woken one could be waiting at a split call's barrier for the others).
     for (let w = 1; w < lists.length; w++) {
       const s = (w - 1) * SLOT;
       let p = s + HEADER;
@@ -114,6 +117,9 @@ export class ThreadPool {
         p += 2 + args.length;
       }
       ctl[s + 2] = p - s - HEADER;
+    }
+    for (let w = 1; w < lists.length; w++) {
+      const s = (w - 1) * SLOT;
       Atomics.store(ctl, s, seq);
       Atomics.notify(ctl, s);
     }
