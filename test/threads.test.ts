@@ -200,7 +200,8 @@ describe('threads', () => {
           // index 7 of an LSTM forward call: x
           : l.map((c) => (c[0].endsWith('_seq_forward_split') ? [c[0], ...c.slice(1, 7), 0x7ffffff0, ...c.slice(8)] as typeof c : c))))));
         try {
-          expect(() => b.forward(x)).toThrow(victim ? /a kernel failed on worker 1/ : /out of bounds/);
+          // The worker's own error text comes back with the failure.
+          expect(() => b.forward(x)).toThrow(victim ? /a kernel failed on worker 1: RuntimeError: .*out of bounds/ : /out of bounds/);
         } finally { spy.mockRestore(); }
         expect(Buffer.from(b.forward(x).output.data.buffer).equals(Buffer.from(a.forward(x).output.data.buffer)), `after a failure on thread ${victim}`).toBe(true);
       }
@@ -244,6 +245,41 @@ describe('threads', () => {
       expect(Buffer.from(fb.output.data.buffer).equals(Buffer.from(fa.output.data.buffer))).toBe(true);
       expect(maxAbsDiff(fb.cN!.data, fa.cN!.data)).toBe(0);
       a.dispose(); b.dispose();
+    });
+  });
+
+  describe('workers that cannot start or stop', () => {
+    it('a worker that cannot start: creation rejects with its reason (it waited for ever) and stops the others', async () => {
+      // A module importing a function the workers do not provide: every worker fails to
+      // instantiate it (LinkError) and exits, as a worker blocked by a page's CSP would.
+      const module = await WebAssembly.compile(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+        1, 4, 1, 0x60, 0, 0, // type section: () → ()
+        2, 9, 1, 3, 0x65, 0x6e, 0x76, 1, 0x66, 0, 0])); // import section: env.f, a function
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+      const { ThreadPool } = await import('../src/engine/pool.js');
+      const { Worker } = await import('node:worker_threads');
+      const terminate = vi.spyOn(Worker.prototype, 'terminate');
+      try {
+        await expect(ThreadPool.create(module, memory, {}, [], 3, 0)).rejects.toThrow(/worker \d could not start: LinkError.*env/);
+        expect(terminate).toHaveBeenCalledTimes(3); // the ones still starting too
+        // A worker that dies on an uncaught error before answering (here: no list of names).
+        const good = await WebAssembly.compile(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+        await expect(ThreadPool.create(good, memory, {}, null as unknown as string[], 2, 0)).rejects.toThrow(/worker \d could not start: .*map/);
+        expect(terminate).toHaveBeenCalledTimes(5);
+      } finally { terminate.mockRestore(); }
+    });
+    it('a worker that stopped after starting: the next call throws and says so (it would wait for ever)', async () => {
+      const e = await createEngine(bytes(TWO), { threads: 2 });
+      try {
+        const m = new LSTM({ inputSize: 4, hiddenSize: 8, seed: 21, engine: e });
+        const x = new Tensor(randomArray(3 * 16 * 4, 22), [3, 16, 4]); // B = 16: split by batch rows
+        const before = m.forward(x).output.data.slice();
+        const w = (e.pool as unknown as { workers: import('node:worker_threads').Worker[] }).workers[0];
+        await new Promise((resolve) => { w.once('exit', resolve); void w.terminate(); });
+        expect(() => m.forward(x)).toThrow(/worker 1 stopped \(exit code 1\); dispose this engine/);
+        e.dispose(); // back on one thread: the same numbers
+        expect(Buffer.from(m.forward(x).output.data.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+      } finally { e.dispose(); }
     });
   });
 

@@ -3,13 +3,14 @@
 // see the chromium-threads project in vitest.browser.config.ts), so SharedArrayBuffer exists and
 // the engine runs kernels on Web Workers over one shared memory. Results must equal one
 // thread's: outputs and dInput bit for bit, parameter gradients within float rounding.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import simdUrl from '../../build/wasm-rnn.wasm?url';
 import threadsUrl from '../../build/wasm-rnn.threads.wasm?url';
 import relaxedUrl from '../../build/wasm-rnn.relaxed.wasm?url';
 import threadsRelaxedUrl from '../../build/wasm-rnn.threads-relaxed.wasm?url';
 import { GRU, LSTM, Tensor, createEngine, type Engine, type Recurrent } from '../../src/index.js';
 import { splitTuning } from '../../src/nn/recurrent.js';
+import { ThreadPool } from '../../src/engine/pool.js';
 
 let one: Engine, two: Engine;
 beforeAll(async () => {
@@ -90,6 +91,19 @@ describe('threads in a cross-origin isolated page', () => {
     } finally {
       r2.dispose();
     }
+  });
+
+  it('a worker that cannot instantiate the module: creation rejects with its reason and stops the workers', async () => {
+    // The module imports a function the workers do not provide (LinkError in each worker; a
+    // browser does not pass a worker's unhandled rejection to the page: the worker reports it).
+    const module = await WebAssembly.compile(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      1, 4, 1, 0x60, 0, 0, 2, 9, 1, 3, 0x65, 0x6e, 0x76, 1, 0x66, 0, 0]));
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      await expect(ThreadPool.create(module, memory, {}, [], 2, 0)).rejects.toThrow(/worker \d could not start: LinkError/);
+      expect(terminate).toHaveBeenCalledTimes(2);
+    } finally { terminate.mockRestore(); }
   });
 
   it('the default loader picks the threads build for threads > 1', async () => {
