@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CrossEntropyLoss, Embedding, FormatError, GRU, LSTM, Linear, MSELoss, NumericError, RNN, ShapeError, StateError, Tensor,
-  readSafetensors, type Engine,
+  createEngine, readSafetensors, type Engine,
 } from '../src/index.js';
 import { Heap } from '../src/engine/heap.js';
-import { engine, loadFixture, maxAbsDiff, randomArray } from './helpers/engine.js';
+import { BUILD, engine, loadFixture, maxAbsDiff, randomArray } from './helpers/engine.js';
 
 let e: Engine;
 beforeAll(async () => { e = await engine(); });
@@ -135,6 +135,32 @@ describe('streaming step()', () => {
       m.dispose();
     });
   }
+
+  it('a step that fails part way (here in layer 2 of 3) changes nothing: the state and the next step are as if it had not run', async () => {
+    for (const [Kind, name] of [[LSTM, 'lstm_seq_forward'], [GRU, 'gru_seq_forward'], [RNN, 'rnn_seq_forward']] as const) {
+      // An engine whose layer kernel throws on a chosen call (what a trap would do).
+      const own = await createEngine(readFileSync(new URL(`../build/${BUILD}`, import.meta.url)));
+      let calls = 0, failAt = -1;
+      const real = own.kernels as unknown as Record<string, (...a: number[]) => unknown>;
+      Object.defineProperty(own, 'kernels', {
+        value: { ...real, [name]: (...a: number[]) => { if (calls++ === failAt) throw new Error('injected'); return real[name](...a); } },
+      });
+      const m = new Kind({ inputSize: 3, hiddenSize: 5, numLayers: 3, seed: 63, engine: own }), ref = new Kind({ inputSize: 3, hiddenSize: 5, numLayers: 3, seed: 63 });
+      const h0 = new Tensor(randomArray(3 * 2 * 5, 64), [3, 2, 5]);
+      m.resetState(2, { h0 }); ref.resetState(2, { h0 });
+      const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      for (let t = 0; t < 3; t++) expect(bits(m.step(randomArray(6, 65 + t))).equals(bits(ref.step(randomArray(6, 65 + t))))).toBe(true);
+      const before = m.state;
+      failAt = calls + 1;
+      expect(() => m.step(randomArray(6, 70)), Kind.name).toThrow('injected');
+      const after = m.state;
+      expect(bits(after.h.data).equals(bits(before.h.data)), `${Kind.name}: h unchanged`).toBe(true);
+      if (before.c) expect(bits(after.c!.data).equals(bits(before.c.data)), `${Kind.name}: c unchanged`).toBe(true);
+      for (let t = 0; t < 2; t++) expect(bits(m.step(randomArray(6, 71 + t))).equals(bits(ref.step(randomArray(6, 71 + t)))), `${Kind.name}: step ${t} after`).toBe(true);
+      expect(bits(m.state.h.data).equals(bits(ref.state.h.data))).toBe(true);
+      m.dispose(); ref.dispose();
+    }
+  });
 
   it('uses the current weights after they change (repacked between steps)', () => {
     const m = new GRU({ inputSize: 3, hiddenSize: 5, seed: 61 }), other = new GRU({ inputSize: 3, hiddenSize: 5, seed: 62 });

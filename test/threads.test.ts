@@ -134,6 +134,31 @@ describe('threads', () => {
         a.dispose(); b.dispose();
       }
     });
+    it('a split step that fails on one thread in its second layer leaves the state as it was; the next steps are one thread\'s', () => {
+      const a = new LSTM({ inputSize: 4, hiddenSize: 32, numLayers: 2, seed: 23, engine: one });
+      const b = new LSTM({ inputSize: 4, hiddenSize: 32, numLayers: 2, seed: 23, engine: two });
+      const bits = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      a.resetState(1); b.resetState(1);
+      for (let t = 0; t < 3; t++) expect(bits(b.step(randomArray(4, 24 + t))).equals(bits(a.step(randomArray(4, 24 + t))))).toBe(true);
+      const pool = two.pool!, run = pool.run.bind(pool);
+      for (const victim of [1, 0]) {
+        const before = b.state;
+        // The second layer's split call on one thread gets a bad x pointer (index 7) and traps,
+        // after both threads finished the first layer.
+        const spy = vi.spyOn(pool, 'run').mockImplementationOnce((lists) => run(lists.map((l, i) => (i !== victim ? l
+          : l.map((c, j) => (j === 1 ? [c[0], ...c.slice(1, 7), 0x7ffffff0, ...c.slice(8)] as typeof c : c))))));
+        try {
+          expect(() => b.step(randomArray(4, 30))).toThrow(/out of bounds/);
+          expect(spy.mock.calls[0][0][victim][1][0]).toBe('lstm_seq_forward_split');
+        } finally { spy.mockRestore(); }
+        expect(bits(b.state.h.data).equals(bits(before.h.data)), `h unchanged (thread ${victim})`).toBe(true);
+        expect(bits(b.state.c!.data).equals(bits(before.c!.data)), `c unchanged (thread ${victim})`).toBe(true);
+        for (let t = 0; t < 2; t++) {
+          expect(bits(b.step(randomArray(4, 31 + t))).equals(bits(a.step(randomArray(4, 31 + t)))), `after a failure on thread ${victim}`).toBe(true);
+        }
+      }
+      a.dispose(); b.dispose();
+    });
     it('step() after engine.dispose() stopped the workers: back on one thread, same bits', async () => {
       const three = await createEngine(bytes(TWO), { threads: 2 });
       const a = new LSTM({ inputSize: 3, hiddenSize: 32, seed: 12, engine: one });

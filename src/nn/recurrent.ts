@@ -61,6 +61,8 @@ export const splitTuning = { minStepWork: 40000, minCallWork: 500000 };
 
 /** One thread's share of a forward whose gate rows are split across threads (assembly/cells/split.ts). */
 interface UnitPart { j0: number; j1: number; n: number }
+/** One streamed step's calls (see buildStep): where x goes, where the output comes from. */
+interface StepPlan { x: number; out: number; run: () => void; threads: number }
 
 /**
  * Floats per hidden unit of the thread-private region of a forward split by gate rows
@@ -145,13 +147,19 @@ export class Recurrent extends Layer {
   private packsBackward = false;
   /** Bumped on every repack (the packed addresses may move); step() rebuilds its calls then. */
   private packEpoch = 0;
-  private stepPlan: { x: number; out: number; run: () => void; threads: number } | null = null;
+  /** step()'s kernel calls: [0] reads the state in the first half of its buffers, [1] the second. */
+  private stepPlans: StepPlan[] = [];
   private stepEpoch = -1;
-  /** Streaming (step()) buffers and batch size. */
+  /**
+   * Streaming (step()) buffers, batch size, and which half of the state buffers holds the state:
+   * a step reads that half and writes the other, and only a step that returns flips `cur`, so a
+   * step that throws part way (in a later layer, or on one thread of a split step) leaves the
+   * state as it was.
+   */
   private readonly stepArena: Arena;
   /** Where resident outputs and input gradients are gathered for Sequential (see Resident). */
   private readonly edges: { y: Arena; dx: Arena };
-  private stepState: { B: number } | null = null;
+  private stepState: { B: number; cur: number } | null = null;
   private pending: Pending | null = null;
   private dropRng: Rng;
   private maskScratch = new Float32Array(0);
@@ -524,7 +532,8 @@ export class Recurrent extends Layer {
    * Streaming inference: advance the carried state by one time step. x holds B·inputSize values
    * (one row per sequence); returns the top layer's output (B·outputSize), written into `out`
    * when given (no allocation), else into a fresh array. Nothing is saved for backward. The
-   * state starts at zero, or at what resetState() set, and persists across calls.
+   * state starts at zero, or at what resetState() set, and persists across calls; a step that
+   * throws leaves it as it was.
    */
   step(x: ArrayLike<number>, out?: Float32Array): Float32Array {
     this.live();
@@ -538,12 +547,13 @@ export class Recurrent extends Layer {
     this.pack();
     // Rebuilt after a repack, and when the engine's threads changed (a plan split across threads
     // must not run after engine.dispose() stopped the workers: its barrier would wait forever).
-    if (this.stepEpoch !== this.packEpoch || this.stepPlan!.threads !== e.threads) {
-      this.stepPlan = this.buildStep(B); this.stepEpoch = this.packEpoch;
+    if (this.stepEpoch !== this.packEpoch || this.stepPlans[0].threads !== e.threads) {
+      this.stepPlans = [this.buildStep(B, 0), this.buildStep(B, 1)]; this.stepEpoch = this.packEpoch;
     }
-    const plan = this.stepPlan!;
+    const plan = this.stepPlans[st.cur];
     e.write(plan.x, x);
     plan.run();
+    st.cur ^= 1;
     // Copied element by element: no view object per step.
     const res = out ?? new Float32Array(B * R);
     const f = e.f32, base = plan.out >>> 2;
@@ -568,19 +578,19 @@ export class Recurrent extends Layer {
     return part ? [`${name}_split`, ...args, b.pv, part.j0, part.j1, this.barrier, part.n, this.engine.pool!.abort] : [name, ...args];
   }
 
-  /** The kernel calls of one streamed step, with every address resolved once. */
-  private buildStep(B: number): { x: number; out: number; run: () => void; threads: number } {
+  /** The kernel calls of one streamed step reading the state from half `from` of its buffers, with every address resolved once. */
+  private buildStep(B: number, from: number): StepPlan {
     const { inputSize: I, hiddenSize: H, numLayers: L, projSize: P, kind } = this.config;
     const R = this.outputSize, a = this.stepArena, e = this.engine;
     // Large layers on a threaded engine: every step split by gate rows, as forward does.
     const parts = this.unitParts(1, B, false, false);
     const lists: Call[][] = (parts ?? [undefined]).map(() => []);
     for (let l = 0; l < L; l++) {
-      // T = 1. h0 and hN (c0 and cN) are the same buffer: the kernels read the state before they
-      // write it (a split step reads it whole before the barrier and rewrites its units after).
-      const h = a.at('h') + l * B * R * 4, c = kind === 'LSTM' ? a.at('c') + l * B * H * 4 : 0, g = a.at('g');
+      // T = 1, from one half of the state buffers (L layers each) into the other.
+      const h = (half: number) => a.at('h') + (half * L + l) * B * R * 4;
+      const c = (half: number) => (kind === 'LSTM' ? a.at('c') + (half * L + l) * B * H * 4 : 0), g = a.at('g');
       const b: LayerBuffers = {
-        xin: l === 0 ? a.at('x') : a.at(`o${l - 1}`), out: a.at(`o${l}`), ldo: R, h0: h, hN: h, c0: c, cN: c,
+        xin: l === 0 ? a.at('x') : a.at(`o${l - 1}`), out: a.at(`o${l}`), ldo: R, h0: h(from), hN: h(1 - from), c0: c(from), cN: c(1 - from),
         g, cs: a.at('cs'), hp: P ? a.at('hp') : 0, hn: a.at('hn'), hg: a.at('hg'), pre: g, lens: 0,
         pv: parts ? a.at('pv') : 0, // one layer at a time: every layer's split calls reuse it
       };
@@ -604,14 +614,14 @@ export class Recurrent extends Layer {
     const B = positiveInt(batch, `${kind}.resetState: batch`), R = this.outputSize, G = GATES[kind] * H;
     const [h0, c0] = statePair(kind, state.h0, state.c0, ['h0', 'c0'], [L, B, R], [L, B, H], `${kind}.resetState`);
     const lstm = kind === 'LSTM', gru = kind === 'GRU';
-    const r: [string, number][] = [['x', B * I], ['h', L * B * R], ['c', lstm ? L * B * H : 0], ['g', B * G], ['cs', lstm ? B * H : 0],
+    const r: [string, number][] = [['x', B * I], ['h', 2 * L * B * R], ['c', lstm ? 2 * L * B * H : 0], ['g', B * G], ['cs', lstm ? B * H : 0],
       ['hp', P ? B * H : 0], ['hn', gru ? B * H : 0], ['hg', gru ? B * G : 0], ['pv', privPerUnit(kind, 1, B) * H]];
     for (let l = 0; l < L; l++) r.push([`o${l}`, B * R]);
     this.stepArena.ensure(`step ${B}`, r);
     const e = this.engine, a = this.stepArena;
     if (h0) e.write(a.at('h'), h0.data); else e.zero(a.at('h'), L * B * R);
     if (c0) e.write(a.at('c'), c0.data); else if (lstm) e.zero(a.at('c'), L * B * H);
-    this.stepState = { B };
+    this.stepState = { B, cur: 0 };
     this.stepEpoch = -1; // the step arena was (re)carved: resolve the addresses again
   }
 
@@ -621,8 +631,8 @@ export class Recurrent extends Layer {
     const st = this.stepState;
     if (!st) throw new StateError(`${this.config.kind}.state: no streaming state (call resetState first)`);
     const { numLayers: L, hiddenSize: H, kind } = this.config, B = st.B, R = this.outputSize;
-    const h = new Tensor(this.engine.read(this.stepArena.at('h'), L * B * R), [L, B, R]);
-    return kind === 'LSTM' ? { h, c: new Tensor(this.engine.read(this.stepArena.at('c'), L * B * H), [L, B, H]) } : { h };
+    const h = new Tensor(this.engine.read(this.stepArena.at('h') + st.cur * L * B * R * 4, L * B * R), [L, B, R]);
+    return kind === 'LSTM' ? { h, c: new Tensor(this.engine.read(this.stepArena.at('c') + st.cur * L * B * H * 4, L * B * H), [L, B, H]) } : { h };
   }
 
   /** Load a PyTorch state_dict saved as `.safetensors` (F32; F16/BF16/F64 converted). */
