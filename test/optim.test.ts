@@ -274,8 +274,26 @@ describe('optimizer options are validated', () => {
     const opt = own(new Adam(s));
     expect(() => { opt.lr = -0.1; }).toThrow(RangeError);
     opt.lr = 0; // a schedule may end at 0
+    expect(() => new Adam(s, { lr: NaN })).toThrow(/got NaN/); // not JSON's 'null'
     opt.dispose();
     expect(() => opt.step()).toThrow(StateError);
+  });
+
+  it('a schedule that ends at lr 0: options, stateDict and a restore still work', () => {
+    const s = makeStore({ w: { shape: [5], data: [1, 2, 3, 4, 5] } });
+    const opt = own(new Adam(s, { lr: 0.1, betas: [0.8, 0.9] }));
+    const sched = new CosineAnnealingLR(opt, { tMax: 2 });
+    sched.step(); sched.step();
+    expect(opt.lr).toBe(0);
+    expect(opt.options.lr).toBe(0);
+    const sd = opt.stateDict();
+    expect(sd.options).toMatchObject({ lr: 0, betas: [0.8, 0.9] });
+    (sd.options.betas as number[])[0] = 0.5; // a copy
+    expect(opt.options.betas).toEqual([0.8, 0.9]);
+    const other = own(new Adam(s, { lr: 0.1 }));
+    other.loadStateDict(opt.stateDict());
+    expect(other.lr).toBe(0);
+    expect(() => other.loadStateDict({ ...opt.stateDict(), options: { ...opt.options, lr: -1 } })).toThrow(/option 'lr'/);
   });
 
   it('takes stores, arrays, modules and models; a store listed twice is stepped once', () => {

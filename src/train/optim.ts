@@ -72,7 +72,7 @@ function resolve<O>(kind: string, given: object | undefined, rules: Rules<O>): O
   const out: Record<string, unknown> = {};
   for (const [name, r] of Object.entries(rules) as [string, Rule][]) {
     const v = g[name] === undefined ? r.def : g[name];
-    if (!r.ok(v)) throw new RangeError(`${kind}: option '${name}' must be ${r.want}, got ${JSON.stringify(v) ?? String(v)}`);
+    if (!r.ok(v)) throw new RangeError(`${kind}: option '${name}' must be ${r.want}, got ${typeof v === 'number' ? v : JSON.stringify(v) ?? String(v)}`);
     out[name] = Array.isArray(v) ? [...v] : v;
   }
   return out as O;
@@ -125,8 +125,10 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   /** Steps taken (torch's state['step']). */
   get stepCount(): number { return this.t; }
 
-  /** A copy of the resolved options. */
-  get options(): Readonly<O> { return resolve(this.kind, this.opts, this.rules); }
+  /** A copy of the options (lr as last set: a schedule may have taken it to 0). */
+  get options(): Readonly<O> {
+    return Object.fromEntries(Object.entries(this.opts).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) as O;
+  }
 
   /** One update of every store from its accumulated gradients. */
   step(): void {
@@ -160,7 +162,8 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     }
     let options: O;
     try {
-      options = resolve(this.kind, sd.options as object, this.rules);
+      // lr as the setter takes it (≥ 0): a state saved at the end of a schedule may hold 0.
+      options = resolve(this.kind, sd.options as object, { ...this.rules, lr: rule(nonNegative, undefined) });
     } catch (err) {
       throw new FormatError(`state dict options: ${(err as Error).message}`);
     }
