@@ -131,6 +131,62 @@ describe('Sequential keeps activations in engine memory between modules', () => 
   });
 });
 
+describe('Sequential: refused calls add nothing and leave nothing mixed', () => {
+  const lm = () => new Sequential([new Embedding({ numEmbeddings: 5, embeddingDim: 3, seed: 1 }), new LSTM({ inputSize: 3, hiddenSize: 4, seed: 2 }),
+    new GRU({ inputSize: 4, hiddenSize: 4, seed: 3 }), new Linear({ inFeatures: 4, outFeatures: 5, seed: 4 })]);
+  const ids = (T: number, B: number, seed: number) => new Tensor(Float32Array.from(randomArray(T * B, seed, 0, 5), Math.floor), [T, B]);
+  const grads = (m: Sequential) => Object.fromEntries(Object.entries(m.gradients()).map(([k, v]) => [k, v.data.slice()]));
+  it('a forward refused by a later module (lengths): every module forgets its saved forward, and backward adds nothing', () => {
+    const m = lm();
+    const y = m.forward(ids(4, 2, 5));
+    m.zeroGrad();
+    // The Embedding runs on the new ids, then the LSTM refuses the lengths.
+    expect(() => m.forward(ids(4, 2, 6), { lengths: Int32Array.from([9, 1]) })).toThrow(/lengths/);
+    const before = grads(m);
+    expect(() => m.backward(new Tensor(randomArray(y.size, 7), y.shape))).toThrow(/Embedding.backward: no forward to backpropagate/);
+    for (const [k, v] of Object.entries(grads(m))) expect(Buffer.from(v.buffer).equals(Buffer.from(before[k].buffer)), k).toBe(true);
+    m.dispose();
+  });
+  it('stateful: a forward refused by the second recurrent layer puts the first layer\'s carried state back', () => {
+    const m = lm(), ref = lm();
+    m.stateful = true; ref.stateful = true;
+    m.forward(ids(3, 2, 8)); ref.forward(ids(3, 2, 8));
+    const rec = m.modules[2] as unknown as { layer: GRU; stateful: boolean; restore(s: object): void };
+    // Only the GRU (module 2) refuses: it carries a state for batch 1.
+    rec.restore({ h0: new Tensor(new Float32Array(4), [1, 1, 4]) });
+    const refRec = ref.modules[2] as unknown as { restore(s: object): void };
+    refRec.restore({ h0: new Tensor(new Float32Array(4), [1, 1, 4]) });
+    expect(() => m.forward(ids(3, 2, 9))).toThrow(/carried state is for 1 sequences/);
+    const [a, b] = [m.saveState(), ref.saveState()];
+    expect(Buffer.from(a[0].h0!.data.buffer).equals(Buffer.from(b[0].h0!.data.buffer)), 'the LSTM\'s carried h').toBe(true);
+    expect(Buffer.from(a[0].c0!.data.buffer).equals(Buffer.from(b[0].c0!.data.buffer)), 'the LSTM\'s carried c').toBe(true);
+    m.dispose(); ref.dispose();
+  });
+  it('a backward after the parameters changed is refused before any module adds a gradient (Linear checks too)', () => {
+    const m = lm();
+    const y = m.forward(ids(4, 2, 10));
+    m.zeroGrad();
+    const opt = new SGD(m, { lr: 0.1 });
+    opt.step(); opt.dispose(); // between forward and backward
+    const before = grads(m);
+    expect(() => m.backward(new Tensor(randomArray(y.size, 11), y.shape))).toThrow(/the parameters changed after forward/);
+    for (const [k, v] of Object.entries(grads(m))) expect(Buffer.from(v.buffer).equals(Buffer.from(before[k].buffer)), k).toBe(true);
+    const lin = new Linear({ inFeatures: 2, outFeatures: 2, seed: 5 });
+    lin.forward(new Tensor(randomArray(4, 12), [2, 2]));
+    lin.params.markChanged();
+    expect(() => lin.backward(new Tensor(randomArray(4, 13), [2, 2]))).toThrow(/Linear.backward: the parameters changed after forward/);
+    m.dispose(); lin.dispose();
+  });
+  it('loadStateDict takes indices only as torch writes them: \'01.\', \'1e0.\', \' 1.\' are unexpected keys', () => {
+    const m = lm(), sd = m.stateDict();
+    for (const bad of ['01.weight_ih_l0', '1e0.weight_ih_l0', ' 1.weight_ih_l0', '0x1.weight_ih_l0', '+1.weight_ih_l0']) {
+      expect(() => m.loadStateDict({ ...sd, [bad]: sd['1.weight_ih_l0'] }), bad).toThrow(/unexpected parameter/);
+    }
+    m.loadStateDict(sd);
+    m.dispose();
+  });
+});
+
 describe('backward without the input gradient', () => {
   // { inputGrad: false } skips the first module's ∂L/∂input product; the parameter gradients
   // must be the same bits as with it, and nothing is returned for the input.

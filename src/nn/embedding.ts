@@ -73,8 +73,7 @@ export class Embedding extends Layer implements Module {
   /** dy (…, D): adds into the weight gradient; returns zeros with the ids' shape. One per forward. */
   backward(dOutput: TensorLike): Tensor {
     this.live();
-    const p = this.pending, D = this.embeddingDim, name = 'Embedding.backward';
-    if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
+    const p = this.checkBackward(), D = this.embeddingDim, name = 'Embedding.backward';
     const dy = asTensor(dOutput, `${name}: dOutput`);
     assertShape(dy.shape, [...p.shape, D], `${name}: dOutput`);
     this.engine.assertFinite(dy.data, `${name}: dOutput`);
@@ -84,6 +83,15 @@ export class Embedding extends Layer implements Module {
     this.pending = null;
     return Tensor.zeros(p.shape);
   }
+
+  /** The saved forward, or the StateError backward throws. */
+  checkBackward(): { N: number; shape: readonly number[] } {
+    this.live();
+    if (!this.pending) throw new StateError('Embedding.backward: no forward to backpropagate (call forward first; each forward allows one backward)');
+    return this.pending;
+  }
+
+  discardForward(): void { this.pending = null; }
 
   protected release(): void {
     this.arena.release();

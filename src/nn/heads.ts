@@ -68,8 +68,7 @@ export class SequenceHead implements Module {
 
   /** dy (B, F) → dx (T, B, F), zero at padded steps and wherever the reduction did not look. */
   backward(dOutput: TensorLike): Tensor {
-    const p = this.pending, name = 'SequenceHead.backward';
-    if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
+    const p = this.checkBackward(), name = 'SequenceHead.backward';
     const dy = asTensor(dOutput, `${name}: dOutput`);
     const { T, B, F, lens, argmax } = p;
     assertShape(dy.shape, [B, F], `${name}: dOutput`);
@@ -91,6 +90,14 @@ export class SequenceHead implements Module {
     this.pending = null;
     return new Tensor(dx, [T, B, F]);
   }
+
+  /** The saved forward, or the StateError backward throws. */
+  checkBackward(): NonNullable<typeof this.pending> {
+    if (!this.pending) throw new StateError('SequenceHead.backward: no forward to backpropagate (call forward first; each forward allows one backward)');
+    return this.pending;
+  }
+
+  discardForward(): void { this.pending = null; }
 
   /** No parameters. */
   parameters(): ParameterStore[] { return []; }

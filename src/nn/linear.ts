@@ -46,7 +46,7 @@ export class Linear extends Layer implements Module {
   /** W packed by f32_pack_w for the forward product, and the parameter version it holds. */
   private readonly packed: Arena;
   private packedVersion = -1;
-  private pending: { N: number; shape: readonly number[] } | null = null;
+  private pending: { N: number; shape: readonly number[]; version: number } | null = null;
   private extraGrads: number[] = [];
   protected get label(): string { return 'Linear'; }
 
@@ -102,7 +102,7 @@ export class Linear extends Layer implements Module {
       if (act) calls.push([act, n * O, ys, ys]);
       return calls;
     }));
-    this.pending = { N, shape: x.shape };
+    this.pending = { N, shape: x.shape, version: this.params.version };
     return new Resident(e, y, [...x.shape.slice(0, -1), O]);
   }
 
@@ -121,8 +121,8 @@ export class Linear extends Layer implements Module {
   backwardResident(dy: Tensor | Resident, opts?: BackwardOptions): Resident | null {
     const wantDx = opts?.inputGrad !== false;
     this.live();
-    const p = this.pending, I = this.inFeatures, O = this.outFeatures, name = 'Linear.backward';
-    if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
+    const I = this.inFeatures, O = this.outFeatures, name = 'Linear.backward';
+    const p = this.checkBackward();
     assertShape(dy.shape, [...p.shape.slice(0, -1), O], `${name}: dOutput`);
     if (dy instanceof Tensor) this.engine.assertFinite(dy.data, `${name}: dOutput`);
     const { N } = p, e = this.engine, a = this.arena, ps = this.params;
@@ -145,6 +145,19 @@ export class Linear extends Layer implements Module {
     this.pending = null;
     return wantDx ? new Resident(e, dx, p.shape) : null;
   }
+
+  /** The saved forward, or the StateError backward throws (none, or the parameters changed since: dX needs forward's W). */
+  checkBackward(): { N: number; shape: readonly number[] } {
+    this.live();
+    const p = this.pending, name = 'Linear.backward';
+    if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
+    if (p.version !== this.params.version) {
+      throw new StateError(`${name}: the parameters changed after forward (loadStateDict, an optimizer step…); run forward again`);
+    }
+    return p;
+  }
+
+  discardForward(): void { this.pending = null; }
 
   protected release(): void {
     this.arena.release();

@@ -69,4 +69,15 @@ export interface Module {
    */
   forwardResident?(x: Tensor | Resident, ctx: Context): Resident;
   backwardResident?(dy: Tensor | Resident, opts?: BackwardOptions): Resident | null;
+  /**
+   * Optional: throw what backward would throw before it changes anything (no forward to
+   * backpropagate, parameters changed since). Sequential asks every module before running any,
+   * so that a refused backward adds no gradient anywhere.
+   */
+  checkBackward?(): void;
+  /**
+   * Optional: forget what the last forward saved for backward. Sequential calls it on every
+   * module when a forward fails part way (the modules before the failure hold the new input).
+   */
+  discardForward?(): void;
 }

@@ -384,6 +384,20 @@ export class Recurrent extends Layer {
     return this.backwardCore({ ...grads, dOutput }, false) as Omit<BackwardResult, 'dInput'> & { dInput?: Tensor };
   }
 
+  /** The saved forward, or the StateError backward throws (none, or the parameters changed since). */
+  checkBackward(): Pending {
+    this.live();
+    const p = this.pending, name = `${this.config.kind}.backward`;
+    if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
+    if (p.version !== this.params.version) {
+      throw new StateError(`${name}: the parameters changed after forward (loadStateDict, an optimizer step…); run forward again`);
+    }
+    return p;
+  }
+
+  /** Forget what the last forward saved (backward then needs a new forward). */
+  discardForward(): void { this.pending = null; }
+
   /** backward with dInput left in engine memory (for Sequential, see Resident). */
   backwardResident(dOutput: Tensor | Resident, inputGrad: boolean): Resident | null {
     return (this.backwardCore({ dOutput, inputGrad }, true).dInput as Resident | undefined) ?? null;
@@ -391,14 +405,9 @@ export class Recurrent extends Layer {
 
   private backwardCore(grads: Omit<BackwardGrads, 'dOutput'> & { dOutput: Tensor | Resident }, resident: boolean):
     Omit<BackwardResult, 'dInput'> & { dInput?: Tensor | Resident } {
-    this.live();
-    const p = this.pending;
+    const p = this.checkBackward();
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst, projSize: P } = this.config;
     const name = `${kind}.backward`;
-    if (!p) throw new StateError(`${name}: no forward to backpropagate (call forward first; each forward allows one backward)`);
-    if (p.version !== this.params.version) {
-      throw new StateError(`${name}: the parameters changed after forward (loadStateDict, an optimizer step…); run forward again`);
-    }
     const { T, B, unbatched, masked, dropped } = p;
     const D = this.numDirections, R = this.outputSize;
     const bf = batchFirst && !unbatched;

@@ -47,6 +47,9 @@ export class RecurrentModule implements Module {
     return r.output;
   }
 
+  checkBackward(): void { this.layer.checkBackward(); }
+  discardForward(): void { this.layer.discardForward(); }
+
   /** Forget the carried state (the next forward starts from zeros). */
   resetState(): void {
     this.state = {};
@@ -112,17 +115,39 @@ export class Sequential implements Module {
     rec.forEach((m, i) => m.restore(states[i]));
   }
 
+  /**
+   * Run the modules in order. A module that refuses its input (say the lengths do not fit, or a
+   * stateful batch of another size) comes after earlier ones that already ran on it: then every
+   * module forgets its saved forward (backward asks for a new forward instead of mixing two) and
+   * the carried states are put back as they were.
+   */
   forward(x: Tensor, ctx: Partial<Context> = {}): Tensor {
     const c: Context = { training: ctx.training ?? this.training, ...(ctx.lengths ? { lengths: ctx.lengths } : {}) };
-    // Between two modules that both take Residents the activation stays in engine memory; a
-    // module runs its Tensor form unless its input or its output stays there.
-    let y: Tensor | Resident = x;
-    this.modules.forEach((m, i) => {
-      const on = !!this.modules[i + 1]?.forwardResident;
-      const out: Tensor | Resident = m.forwardResident && (on || y instanceof Resident) ? m.forwardResident(y, c) : m.forward(materialize(y), c);
-      y = on ? out : materialize(out);
-    });
-    return y as Tensor;
+    const carried = this.modules.map((m) => (m instanceof RecurrentModule ? m.carried : null));
+    try {
+      // Between two modules that both take Residents the activation stays in engine memory; a
+      // module runs its Tensor form unless its input or its output stays there.
+      let y: Tensor | Resident = x;
+      this.modules.forEach((m, i) => {
+        const on = !!this.modules[i + 1]?.forwardResident;
+        const out: Tensor | Resident = m.forwardResident && (on || y instanceof Resident) ? m.forwardResident(y, c) : m.forward(materialize(y), c);
+        y = on ? out : materialize(out);
+      });
+      return y as Tensor;
+    } catch (err) {
+      this.discardForward();
+      this.modules.forEach((m, i) => { if (m instanceof RecurrentModule) m.restore(carried[i]!); });
+      throw err;
+    }
+  }
+
+  /** Every module's checkBackward (see Module): a backward that would be refused is refused before any gradient is added. */
+  checkBackward(): void {
+    for (const m of this.modules) m.checkBackward?.();
+  }
+
+  discardForward(): void {
+    for (const m of this.modules) m.discardForward?.();
   }
 
   /**
@@ -134,6 +159,7 @@ export class Sequential implements Module {
   backward(dy: Tensor, opts: BackwardOptions & { inputGrad: false }): null;
   backward(dy: Tensor, opts?: BackwardOptions): Tensor | null;
   backward(dy: Tensor, opts?: BackwardOptions): Tensor | null {
+    this.checkBackward();
     let g: Tensor | Resident = dy;
     for (let i = this.modules.length - 1; i > 0; i--) {
       const m = this.modules[i];
@@ -173,10 +199,10 @@ export class Sequential implements Module {
     const stores = this.stores();
     const per: Record<string, TensorLike>[] = stores.map(() => ({}));
     for (const [k, v] of Object.entries(record)) {
-      const dot = k.indexOf('.');
-      const i = Number(k.slice(0, dot));
-      if (dot < 0 || !Number.isInteger(i) || !stores[i]) throw new FormatError(`Sequential: unexpected parameter '${k}'`);
-      per[i][k.slice(dot + 1)] = v;
+      // The index as torch writes it ('0', '12'): '01', '1e0', ' 1' would alias another key.
+      const m = /^(0|[1-9]\d*)\.(.+)$/.exec(k), i = m ? Number(m[1]) : -1;
+      if (!m || !stores[i]) throw new FormatError(`Sequential: unexpected parameter '${k}'`);
+      per[i][m[2]] = v;
     }
     // Validate all layers first (a throwaway strict check per store), then write.
     stores.forEach((s, i) => s?.validate(per[i]));

@@ -163,7 +163,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     let options: O;
     try {
       // lr as the setter takes it (≥ 0): a state saved at the end of a schedule may hold 0.
-      options = resolve(this.kind, sd.options as object, { ...this.rules, lr: rule(nonNegative, undefined) });
+      options = resolve<O>(this.kind, sd.options as object, { ...this.rules, lr: rule(nonNegative, undefined) } as Rules<O>);
     } catch (err) {
       throw new FormatError(`state dict options: ${(err as Error).message}`);
     }
