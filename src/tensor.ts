@@ -131,6 +131,13 @@ export function positiveInt(v: unknown, what: string, min = 1): number {
   return v as number;
 }
 
+/** An optional boolean option: its default when undefined, else true or false (a ShapeError otherwise: 'yes' or 1 are not taken as true). */
+export function flag(v: unknown, def: boolean, what: string): boolean {
+  if (v === undefined) return def;
+  if (typeof v !== 'boolean') throw new ShapeError(`${what} must be true or false, got ${JSON.stringify(v) ?? String(v)}`);
+  return v;
+}
+
 /** Per-sequence lengths of a padded (T, B, …) batch: B integers in 1…T, or a ShapeError. */
 export function checkLengths(lengths: ArrayLike<number>, T: number, B: number, name: string): Int32Array {
   if (lengths.length !== B) throw new ShapeError(`${name}: lengths has ${lengths.length} entries, expected one per sequence (${B})`);

@@ -309,6 +309,59 @@ describe('checkpoints', () => {
   });
 });
 
+describe('checkpoints refuse what they could not load back, and lying descriptions before building', () => {
+  it('a description asking for far more than the file holds is refused before anything is allocated', () => {
+    const m = new Sequential([new Embedding({ numEmbeddings: 5, embeddingDim: 3, seed: 1 }), new LSTM({ inputSize: 3, hiddenSize: 4, seed: 2 })]);
+    const file = readSafetensors(saveCheckpoint(m));
+    const spec = JSON.parse(file.metadata.model);
+    spec.layers[0].options.numEmbeddings = 1e8;
+    const bytes = e.memory.buffer.byteLength, used = e.heap.bytesInUse;
+    expect(() => loadCheckpoint(writeSafetensors(file.tensors, { ...file.metadata, model: JSON.stringify(spec) })))
+      .toThrow(/tensor '0.weight' has shape \[5, 3\], the model needs \[100000000, 3\]/);
+    expect(e.memory.buffer.byteLength).toBe(bytes);
+    expect(e.heap.bytesInUse).toBe(used);
+    const { '1.bias_hh_l0': _, ...missing } = file.tensors;
+    expect(() => loadCheckpoint(writeSafetensors({ ...missing, '1.extra': missing['1.bias_ih_l0'] }, file.metadata)))
+      .toThrow(/missing: 1.bias_hh_l0; unexpected: 1.extra/);
+    m.dispose();
+  });
+  it('layer descriptions: only known types and their options, of the right kinds', () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 3 });
+    const file = readSafetensors(saveCheckpoint(lstm));
+    const spec = JSON.parse(file.metadata.model);
+    const load = (model: unknown) => () => loadCheckpoint(writeSafetensors(file.tensors, { ...file.metadata, model: JSON.stringify(model) }));
+    expect(load(null)).toThrow(/the model is not a layer description/);
+    expect(load({ type: 'Sequential', layers: [null] })).toThrow(/layer 0 is not a layer description/);
+    expect(load({ ...spec, options: { ...spec.options, engine: {} } })).toThrow(/unknown options: engine/);
+    expect(load({ ...spec, options: { ...spec.options, bias: 'yes' } })).toThrow(/bias must be true or false, got "yes"/);
+    expect(load({ type: 'Linear', options: { inFeatures: 3, outFeatures: 4 } })).toThrow(/a single Linear is not a model/);
+    expect(() => new Linear({ inFeatures: 1, outFeatures: 1, bias: 1 as never })).toThrow(/Linear: bias must be true or false, got 1/);
+    expect(() => new SequenceHead({ mode: 'last', bidirectional: 'no' as never })).toThrow(/SequenceHead: bidirectional must be true or false/);
+    expect(() => new GRU({ inputSize: 1, hiddenSize: 1, batchFirst: 0 as never })).toThrow(/GRU: batchFirst must be true or false/);
+    for (const o of ['null', '5', '{"kind":"Adam","step":-1,"options":{}}', '{"kind":"Adam","step":1}']) {
+      expect(() => loadCheckpoint(writeSafetensors(file.tensors, { ...file.metadata, optimizer: o })), o).toThrow(/'optimizer' metadata is not \{ kind, step/);
+    }
+    lstm.dispose();
+  });
+  it('a model with a non-finite weight is not saved (the loaders would refuse the file); reserved metadata keys are refused', () => {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 4 });
+    const w = lstm.stateDict();
+    w.weight_hh_l0.data[7] = NaN;
+    lstm.params.set('weight_hh_l0', new Float32Array(w.weight_hh_l0.data.length)); // finite first: set() checks
+    lstm.engine.f32[(lstm.params.addr('weight_hh_l0') >>> 2) + 7] = NaN;         // then poisoned in memory, as a diverged step would
+    expect(() => saveCheckpoint(lstm)).toThrow(NumericError);
+    expect(() => saveCheckpoint(lstm)).toThrow(/parameter 'weight_hh_l0'.*NaN.*7/);
+    expect(() => lstm.saveSafetensors()).toThrow(/LSTM.saveSafetensors: parameter 'weight_hh_l0'/);
+    lstm.resetParameters(5);
+    const file = readSafetensors(saveCheckpoint(lstm));
+    file.tensors.bias_ih_l0.data[2] = Infinity; // a file written elsewhere: its loader says what is wrong, as a NumericError
+    expect(() => loadCheckpoint(writeSafetensors(file.tensors, file.metadata))).toThrow(NumericError);
+    for (const k of ['format', 'model', 'optimizer']) expect(() => saveCheckpoint(lstm, { metadata: { [k]: 'x' } }), k).toThrow(new RegExp(`'${k}' is the checkpoint's own`));
+    expect(readSafetensors(saveCheckpoint(lstm, { metadata: { note: 'x' } })).metadata.note).toBe('x');
+    lstm.dispose();
+  });
+});
+
 describe('checkpoint fuzzing', () => {
   it('damaged checkpoints load or fail with a FormatError, and a failure leaves no memory behind', () => {
     const lstm = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, seed: 9 });

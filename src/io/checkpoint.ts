@@ -4,12 +4,15 @@
 // optimizer's kind, step and options are JSON in the header metadata. A round trip is
 // bit-exact.
 import type { Engine } from '../engine/engine.js';
-import { FormatError } from '../errors.js';
+import { FormatError, NumericError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { SequenceHead } from '../nn/heads.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import { GRU, LSTM, RNN, Recurrent } from '../nn/recurrent.js';
+import { paramSpecs, resolveConfig } from '../nn/recurrent-config.js';
+import type { ParamSpec } from '../nn/params.js';
+import { assertFinite, flag, positiveInt } from '../tensor.js';
 import { RecurrentModule, Sequential } from '../nn/sequential.js';
 import type { Optimizer, OptimizerStateDict } from '../train/optim.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
@@ -31,6 +34,44 @@ function layerSpec(m: Module | Recurrent): LayerSpec {
   throw new FormatError(`checkpoint: cannot describe a layer of type ${l?.constructor?.name ?? typeof l}`);
 }
 
+/** The options each layer type is saved with (a file's other keys, an engine above all, are refused). */
+const OPTIONS: Record<string, readonly string[]> = {
+  LSTM: ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'dropout', 'projSize'],
+  GRU: ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'dropout'],
+  RNN: ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'dropout', 'nonlinearity'],
+  Linear: ['inFeatures', 'outFeatures', 'bias', 'activation'],
+  Embedding: ['numEmbeddings', 'embeddingDim'],
+  SequenceHead: ['mode', 'bidirectional'],
+};
+
+/** A layer description from a file, checked for form: an object with a known type and only that type's options. */
+function checkSpec(s: unknown, where: string): LayerSpec {
+  if (!s || typeof s !== 'object' || Array.isArray(s)) throw new FormatError(`checkpoint: ${where} is not a layer description`);
+  const { type, options } = s as { type?: unknown; options?: unknown };
+  if (typeof type !== 'string' || !Object.hasOwn(OPTIONS, type)) {
+    throw new FormatError(`checkpoint: ${where} has an unknown layer type '${String(type)}'`);
+  }
+  if (!options || typeof options !== 'object' || Array.isArray(options)) throw new FormatError(`checkpoint: ${where} (${type}) has no options object`);
+  const extra = Object.keys(options).filter((k) => !OPTIONS[type].includes(k));
+  if (extra.length) throw new FormatError(`checkpoint: ${where} (${type}) has unknown options: ${extra.join(', ')}`);
+  return { type, options: options as Record<string, unknown> };
+}
+
+/** The parameters (names, shapes) a form-checked layer description asks for, without building it. */
+function specParams(s: LayerSpec): ParamSpec[] {
+  const o = s.options;
+  switch (s.type) {
+    case 'LSTM': case 'GRU': case 'RNN': return paramSpecs(resolveConfig(s.type, o as never));
+    case 'Linear': {
+      const I = positiveInt(o.inFeatures, 'Linear: inFeatures'), O = positiveInt(o.outFeatures, 'Linear: outFeatures');
+      return [{ name: 'weight', shape: [O, I] }, ...(flag(o.bias, true, 'Linear: bias') ? [{ name: 'bias', shape: [O] }] : [])];
+    }
+    case 'Embedding':
+      return [{ name: 'weight', shape: [positiveInt(o.numEmbeddings, 'Embedding: numEmbeddings'), positiveInt(o.embeddingDim, 'Embedding: embeddingDim')] }];
+    default: return [];
+  }
+}
+
 function buildLayer(s: LayerSpec, engine?: Engine): Module | Recurrent {
   const o = { ...s.options, ...(engine ? { engine } : {}) } as never;
   switch (s.type) {
@@ -39,15 +80,21 @@ function buildLayer(s: LayerSpec, engine?: Engine): Module | Recurrent {
     case 'RNN': return new RNN(o);
     case 'Linear': return new Linear(o);
     case 'Embedding': return new Embedding(o);
-    case 'SequenceHead': return new SequenceHead(o);
-    default: throw new FormatError(`checkpoint: unknown layer type '${s.type}'`);
+    default: return new SequenceHead(o);
   }
 }
 
+/** Metadata keys the checkpoint itself writes. */
+const RESERVED = ['format', 'model', 'optimizer'];
+
 /** Serialize a model (a Sequential or one recurrent layer) and optionally its optimizer. */
 export function saveCheckpoint(model: Sequential | Recurrent, opts: { optimizer?: Optimizer; metadata?: Record<string, string> } = {}): Uint8Array {
+  const clash = Object.keys(opts.metadata ?? {}).filter((k) => RESERVED.includes(k));
+  if (clash.length) throw new FormatError(`saveCheckpoint: metadata key${clash.length > 1 ? 's' : ''} ${clash.map((k) => `'${k}'`).join(', ')} ${clash.length > 1 ? 'are' : 'is'} the checkpoint's own (${RESERVED.join(', ')})`);
   const spec: ModelSpec = model instanceof Sequential ? { type: 'Sequential', layers: model.modules.map(layerSpec) } : layerSpec(model);
   const tensors: Record<string, { shape: readonly number[]; data: Float32Array }> = { ...model.stateDict() };
+  // The loaders refuse non-finite weights: a diverged model is refused here, not after it is written.
+  for (const [k, t] of Object.entries(tensors)) assertFinite(t.data, `saveCheckpoint: parameter '${k}'`);
   const meta: Record<string, string> = { ...opts.metadata, format: FORMAT, model: JSON.stringify(spec) };
   if (opts.optimizer) {
     const sd = opts.optimizer.stateDict();
@@ -77,7 +124,12 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer, opts: { engine?:
     throw new FormatError('checkpoint: the file has no model description, so it is not a wasm-rnn checkpoint ' +
       '(weights alone, e.g. from saveSafetensors(), load into a model built by hand with loadSafetensors())');
   }
-  const spec = parse<ModelSpec>(meta.model, 'model');
+  const raw = parse<unknown>(meta.model, 'model');
+  const seq = !!raw && typeof raw === 'object' && (raw as { type?: unknown }).type === 'Sequential';
+  const layers = seq ? (raw as { layers?: unknown }).layers : [raw];
+  if (!Array.isArray(layers) || !layers.length) throw new FormatError('checkpoint: Sequential without layers');
+  const specs = layers.map((l, i) => checkSpec(l, seq ? `layer ${i}` : 'the model'));
+  if (!seq && !['LSTM', 'GRU', 'RNN'].includes(specs[0].type)) throw new FormatError(`checkpoint: a single ${specs[0].type} is not a model`);
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
   const buffers: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(file.tensors)) {
@@ -85,26 +137,35 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer, opts: { engine?:
     else weights[k] = v;
   }
   // Everything that can fail on the metadata first, so a failure leaves nothing allocated.
-  const optim = meta.optimizer === undefined ? null
-    : parse<{ kind: string; step: number; options: Record<string, unknown> }>(meta.optimizer, 'optimizer');
+  const optim = meta.optimizer === undefined ? null : checkOptimizer(parse<unknown>(meta.optimizer, 'optimizer'));
+  // The tensors the description asks for (names as in the file, shapes) against those the file
+  // holds, before anything is built: a small file cannot make the engine allocate a model of
+  // any size first.
+  let want: ParamSpec[];
+  try {
+    want = specs.flatMap((s, i) => specParams(s).map((p) => ({ name: seq ? `${i}.${p.name}` : p.name, shape: p.shape })));
+  } catch (err) {
+    throw new FormatError(`checkpoint: does not describe a valid model (${(err as Error).message})`);
+  }
+  const missing = want.filter((p) => !Object.hasOwn(weights, p.name)).map((p) => p.name);
+  const unexpected = Object.keys(weights).filter((k) => !want.some((p) => p.name === k));
+  if (missing.length || unexpected.length) {
+    throw new FormatError(`checkpoint: the tensors do not match the model description (${[
+      ...(missing.length ? [`missing: ${missing.join(', ')}`] : []), ...(unexpected.length ? [`unexpected: ${unexpected.join(', ')}`] : [])].join('; ')})`);
+  }
+  for (const p of want) {
+    const got = weights[p.name].shape;
+    if (got.join() !== p.shape.join()) throw new FormatError(`checkpoint: tensor '${p.name}' has shape [${got.join(', ')}], the model needs [${p.shape.join(', ')}]`);
+  }
   const built: (Module | Recurrent)[] = [];
   let model: Sequential | Recurrent;
   try {
-    if (spec.type === 'Sequential') {
-      const layers = (spec as { layers?: unknown }).layers;
-      if (!Array.isArray(layers)) throw new FormatError('checkpoint: Sequential without layers');
-      for (const l of layers as LayerSpec[]) built.push(buildLayer(l, opts.engine));
-      model = new Sequential(built);
-    } else {
-      const l = buildLayer(spec as LayerSpec, opts.engine);
-      built.push(l);
-      if (!(l instanceof Recurrent)) throw new FormatError(`checkpoint: a single ${spec.type} is not a model`);
-      model = l;
-    }
+    for (const s of specs) built.push(buildLayer(s, opts.engine));
+    model = seq ? new Sequential(built) : built[0] as Recurrent;
     model.loadStateDict(weights);
   } catch (err) {
     for (const l of built) l.dispose();
-    if (err instanceof FormatError) throw err;
+    if (err instanceof FormatError || err instanceof NumericError) throw err;
     throw new FormatError(`checkpoint: does not describe a valid model (${(err as Error).message})`);
   }
   const out: Checkpoint = { model, metadata: meta };
@@ -113,6 +174,16 @@ export function loadCheckpoint(bytes: Uint8Array | ArrayBuffer, opts: { engine?:
     out.optimizer = { step: optim.step, options: optim.options, buffers };
   }
   return out;
+}
+
+/** The optimizer entry's form: { kind, step, options }; its buffers and option values are checked by the optimizer's loadStateDict. */
+function checkOptimizer(o: unknown): { kind: string; step: number; options: Record<string, unknown> } {
+  const v = o as { kind?: unknown; step?: unknown; options?: unknown } | null;
+  if (!v || typeof v !== 'object' || typeof v.kind !== 'string' || !Number.isSafeInteger(v.step) || (v.step as number) < 0 ||
+      !v.options || typeof v.options !== 'object' || Array.isArray(v.options)) {
+    throw new FormatError('checkpoint: the \'optimizer\' metadata is not { kind, step (an integer ≥ 0), options }');
+  }
+  return v as { kind: string; step: number; options: Record<string, unknown> };
 }
 
 function parse<T>(json: string | undefined, what: string): T {

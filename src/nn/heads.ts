@@ -10,7 +10,7 @@
 //
 // Key: T time, B batch, F features.
 import { ShapeError, StateError } from '../errors.js';
-import { asTensor, Tensor, assertFinite, assertShape, checkLengths, type TensorLike } from '../tensor.js';
+import { asTensor, Tensor, assertFinite, assertShape, checkLengths, flag, type TensorLike } from '../tensor.js';
 import type { Context, Module } from './module.js';
 import type { ParameterStore } from './params.js';
 
@@ -29,9 +29,10 @@ export class SequenceHead implements Module {
   constructor(o: SequenceHeadOptions) {
     const mode = o?.mode;
     if (mode !== 'last' && mode !== 'mean' && mode !== 'max') throw new ShapeError(`SequenceHead: mode must be 'last', 'mean' or 'max', got ${String(mode)}`);
-    if (o.bidirectional && mode !== 'last') throw new ShapeError(`SequenceHead: bidirectional applies to mode 'last' only`);
+    const bidirectional = flag(o.bidirectional, false, 'SequenceHead: bidirectional');
+    if (bidirectional && mode !== 'last') throw new ShapeError(`SequenceHead: bidirectional applies to mode 'last' only`);
     this.mode = mode;
-    this.bidirectional = o.bidirectional ?? false;
+    this.bidirectional = bidirectional;
   }
 
   forward(input: TensorLike, ctx: Partial<Context> = {}): Tensor {

@@ -8,7 +8,7 @@
 import { getEngine, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { nextSeed } from '../random.js';
-import { asTensor, Tensor, assertShape, type TensorLike, positiveInt } from '../tensor.js';
+import { asTensor, Tensor, assertShape, type TensorLike, flag, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import { Resident, type BackwardOptions, type Context, type Module } from './module.js';
 import { Layer } from './layer.js';
@@ -55,7 +55,7 @@ export class Linear extends Layer implements Module {
     if (!o || typeof o !== 'object') throw new ShapeError('Linear: options object required ({ inFeatures, outFeatures, … })');
     this.inFeatures = positiveInt(o.inFeatures, 'Linear: inFeatures');
     this.outFeatures = positiveInt(o.outFeatures, 'Linear: outFeatures');
-    this.bias = o.bias ?? true;
+    this.bias = flag(o.bias, true, 'Linear: bias');
     this.activation = o.activation ?? 'none';
     if (!ACTIVATIONS.includes(this.activation)) {
       throw new ShapeError(`Linear: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(o.activation)}`);

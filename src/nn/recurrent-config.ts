@@ -2,7 +2,7 @@
 // names, shapes and state_dict order (weight_ih_l0, weight_hh_l1_reverse, bias_ih_l0, weight_hr_l0…).
 import type { Engine } from '../engine/engine.js';
 import { ShapeError } from '../errors.js';
-import { positiveInt } from '../tensor.js';
+import { flag, positiveInt } from '../tensor.js';
 import type { ParamSpec } from './params.js';
 
 export type RecurrentKind = 'RNN' | 'LSTM' | 'GRU';
@@ -60,9 +60,9 @@ export function resolveConfig(kind: RecurrentKind, o: RecurrentOptions & Partial
     inputSize: positiveInt(o.inputSize, `${kind}: inputSize`),
     hiddenSize,
     numLayers: o.numLayers === undefined ? 1 : positiveInt(o.numLayers, `${kind}: numLayers`),
-    bias: o.bias ?? true,
-    batchFirst: o.batchFirst ?? false,
-    bidirectional: o.bidirectional ?? false,
+    bias: flag(o.bias, true, `${kind}: bias`),
+    batchFirst: flag(o.batchFirst, false, `${kind}: batchFirst`),
+    bidirectional: flag(o.bidirectional, false, `${kind}: bidirectional`),
     dropout,
     projSize,
     nonlinearity: nl,

@@ -650,7 +650,10 @@ export class Recurrent extends Layer {
   }
   /** The parameters as a `.safetensors` file (F32), with the config in the metadata. */
   saveSafetensors(): Uint8Array {
-    return writeSafetensors(this.stateDict(), { format: 'wasm-rnn/1', config: JSON.stringify(this.config) });
+    const sd = this.stateDict();
+    // loadSafetensors refuses non-finite weights: a diverged model is refused here instead.
+    for (const [k, t] of Object.entries(sd)) assertFinite(t.data, `${this.config.kind}.saveSafetensors: parameter '${k}'`);
+    return writeSafetensors(sd, { format: 'wasm-rnn/1', config: JSON.stringify(this.config) });
   }
 
   protected release(): void {
