@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Adam, BatchIterator, CrossEntropyLoss, Embedding, FormatError, GRU, LSTM, Linear, MSELoss, NumericError,
+  Adam, BatchIterator, CrossEntropyLoss, Embedding, FormatError, GRU, LSTM, Linear, MSELoss, NumericError, ShapeError,
   RNN, SGD, SequenceHead, Sequential, Tensor, makeBatch, addingProblem, createEngine, type Engine, type Sample,
 } from '../src/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
@@ -45,6 +45,11 @@ describe('batches', () => {
     expect([...b.target.data]).toEqual([4, 8, 5, -100, 6, -100]);
     expect(() => makeBatch([{ input: [1, 2], target: [1, 2] }])).toThrow(/targetKind/);
     expect(() => makeBatch([{ input: [[1, 2]], target: 0 }, { input: [[1]], target: 1 }])).toThrow(/1 features, expected 2/);
+    // Per-step target vectors of another length: refused (a longer one overwrote the next sample's).
+    const vec = (target: number[][]) => ({ input: [1, 2], target });
+    expect(() => makeBatch([vec([[1, 2], [3, 4]]), vec([[6, 7, 99], [8, 9]])])).toThrow(/sample 1, step 0: target has 3 values, expected 2/);
+    expect(() => makeBatch([vec([[1, 2], [3, 4]]), vec([[6, 7], [8]])])).toThrow(/sample 1, step 1: target has 1 values, expected 2/);
+    expect([...makeBatch([vec([[1, 2], [3, 4]]), vec([[6, 7], [8, 9]])]).target.data]).toEqual([1, 2, 6, 7, 3, 4, 8, 9]);
   });
 
   it('shuffles by seed: the same orders in every run, a new order each epoch', () => {
@@ -415,6 +420,31 @@ describe('sampling', () => {
     model.dispose();
   });
 
+  it('leaves the model as it found it: carried state, step() session, mode; bad options are refused before anything changes', () => {
+    const model = lm(), lstm = model.modules[1] as unknown as { layer: LSTM };
+    model.stateful = true; model.train();
+    model.forward(new Tensor(Float32Array.from([1, 2, 3, 4]), [2, 2]));
+    lstm.layer.resetState(4, { h0: new Tensor(randomArray(4 * 13, 3), [1, 4, 13]) });
+    lstm.layer.step(randomArray(4 * 5, 4));
+    const carried = model.saveState()[0], session = lstm.layer.state;
+    const bits = (t: Tensor) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const unchanged = (what: string) => {
+      const now = model.saveState()[0];
+      expect(bits(now.h0!).equals(bits(carried.h0!)) && bits(now.c0!).equals(bits(carried.c0!)), `${what}: carried state`).toBe(true);
+      const st = lstm.layer.state;
+      expect(st.h.shape, `${what}: the step() session's batch`).toEqual([1, 4, 13]);
+      expect(bits(st.h).equals(bits(session.h)) && bits(st.c!).equals(bits(session.c!)), `${what}: the step() session's state`).toBe(true);
+      expect(model.stateful && model.training, `${what}: mode`).toBe(true);
+    };
+    for (const bad of [{ topP: 0 }, { temperature: -1 }, { topK: 2.5 }, { temperature: Infinity }, { seed: NaN }]) {
+      expect(() => generate(model, [1], { steps: 0, ...bad }), JSON.stringify(bad)).toThrow(ShapeError);
+      unchanged(JSON.stringify(bad));
+    }
+    generate(model, [1, 2], { steps: 5, seed: 1 });
+    unchanged('after a generate');
+    model.dispose();
+  });
+
   it('top-k and top-p keep only the most likely tokens; temperature sharpens', () => {
     const logits = [2, 1, 0, -1, 3], rng = new Rng(1), count = (o: object) => {
       const c = new Array(5).fill(0);
@@ -457,6 +487,7 @@ describe('truncated BPTT on a stream', () => {
     expect(chunks.length).toBe(5 * 10);
     expect(l[4]).toBeLessThan(0.2 * l[0]);
     expect(() => fitStream(model, tokens, { loss, optimizer: opt, batchSize: 4, k1: 5, k2: 0 })).toThrow(/k2 must be integers ≥ 1|k1 and k2/);
+    for (const epochs of [0, -1, NaN, 1.5]) expect(() => fitStream(model, tokens, { loss, optimizer: opt, batchSize: 4, k1: 5, epochs })).toThrow(/epochs must be a positive integer/);
     expect(model.stateful).toBe(false);
     model.dispose(); opt.dispose(); loss.dispose();
   });

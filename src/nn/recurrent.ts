@@ -634,6 +634,18 @@ export class Recurrent extends Layer {
     this.stepEpoch = -1; // the step arena was (re)carved: resolve the addresses again
   }
 
+  /** The step() session (batch and state) to put back later with restoreStreamState(); null when there is none. */
+  streamState(): { batch: number; h0: Tensor; c0?: Tensor } | null {
+    if (!this.stepState) return null;
+    const { h, c } = this.state;
+    return { batch: this.stepState.B, h0: h, ...(c ? { c0: c } : {}) };
+  }
+
+  /** Put back a streamState() (null: no session, step() then asks for resetState()). */
+  restoreStreamState(s: { batch: number; h0: Tensor; c0?: Tensor } | null): void {
+    if (s) this.resetState(s.batch, s); else { this.live(); this.stepState = null; }
+  }
+
   /** The streaming state: h (L, B, R) and, for LSTM, c (L, B, H). */
   get state(): { h: Tensor; c?: Tensor } {
     this.live();

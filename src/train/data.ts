@@ -76,7 +76,13 @@ function targets(samples: readonly Sample[], lengths: Int32Array, T: number, kin
     const K = (first as ArrayLike<number>[])[0].length, y = new Float32Array(T * B * K);
     samples.forEach((s, b) => {
       if (!perStep(s, b)) throw new ShapeError(`sample ${b}: ${(s.target as ArrayLike<unknown>).length} target steps for ${lengths[b]} input steps`);
-      for (let t = 0; t < lengths[b]; t++) y.set((s.target as ArrayLike<number>[])[t], (t * B + b) * K);
+      for (let t = 0; t < lengths[b]; t++) {
+        const v = (s.target as ArrayLike<number>[])[t];
+        if (!v || typeof v !== 'object' || v.length !== K) {
+          throw new ShapeError(`sample ${b}, step ${t}: target has ${v && typeof v === 'object' ? v.length : 'no'} values, expected ${K} (as sample 0, step 0)`);
+        }
+        y.set(v, (t * B + b) * K);
+      }
     });
     return new Tensor(y, [T, B, K]);
   }

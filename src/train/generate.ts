@@ -25,10 +25,7 @@ export interface GenerateOptions extends SampleOptions { steps: number; seed?: n
  * produced them has diverged; no token would be a meaningful draw). −∞ means "never".
  */
 export function sampleLogits(logits: ArrayLike<number>, o: SampleOptions, rng: Rng): number {
-  const V = logits.length, temp = o.temperature ?? 1, topK = o.topK ?? 0, topP = o.topP ?? 1;
-  if (!(temp >= 0)) throw new ShapeError(`temperature must be ≥ 0, got ${temp}`);
-  if (!Number.isInteger(topK) || topK < 0) throw new ShapeError(`topK must be an integer ≥ 0, got ${topK}`);
-  if (!(topP > 0 && topP <= 1)) throw new ShapeError(`topP must be in (0, 1], got ${topP}`);
+  const { temp, topK, topP } = sampleOptions(o), V = logits.length;
   if (V === 0) throw new ShapeError('sampleLogits: no logits to sample from');
   let best = 0;
   for (let i = 0; i < V; i++) {
@@ -53,6 +50,16 @@ export function sampleLogits(logits: ArrayLike<number>, o: SampleOptions, rng: R
   return draw(kept, order, order[kept.length - 1], rng);
 }
 
+/** The sampling options with their defaults, or a ShapeError naming the bad one. */
+function sampleOptions(o: SampleOptions): { temp: number; topK: number; topP: number } {
+  if (!o || typeof o !== 'object') throw new ShapeError('sampling options must be an object ({ temperature, topK, topP })');
+  const temp = o.temperature ?? 1, topK = o.topK ?? 0, topP = o.topP ?? 1;
+  if (!(temp >= 0 && temp < Infinity)) throw new ShapeError(`temperature must be a finite number ≥ 0, got ${temp}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new ShapeError(`topK must be an integer ≥ 0, got ${topK}`);
+  if (!(topP > 0 && topP <= 1)) throw new ShapeError(`topP must be in (0, 1], got ${topP}`);
+  return { temp, topK, topP };
+}
+
 /**
  * Index i (or ids[i]) with probability w[i] / Σw: one uniform draw walked down the weights in
  * their order; `last` when rounding leaves the draw past the end.
@@ -63,12 +70,22 @@ function draw(w: readonly number[], ids: readonly number[] | null, last: number,
   return last;
 }
 
-/** Continue `prefix` (token ids) by `steps` sampled tokens; returns the new tokens. */
+/**
+ * Continue `prefix` (token ids) by `steps` sampled tokens; returns the new tokens. Everything is
+ * checked before the model is touched, and the model is left as it was found: its mode, its
+ * carried states (stateful mode) and its layers' step() states.
+ */
 export function generate(model: Sequential, prefix: ArrayLike<number>, o: GenerateOptions): number[] {
-  if (!prefix.length) throw new ShapeError('generate: the prefix needs at least one token');
+  if (!model || !Array.isArray(model.modules)) throw new ShapeError('generate: the model must be a Sequential (token ids → logits)');
+  if (!o || typeof o !== 'object') throw new ShapeError('generate: options { steps, … } required');
+  if (!prefix?.length) throw new ShapeError('generate: the prefix needs at least one token');
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new ShapeError(`generate: steps must be an integer ≥ 0, got ${o.steps}`);
+  try { sampleOptions(o); } catch (err) { throw new ShapeError(`generate: ${(err as Error).message}`); }
+  if (o.seed !== undefined && !Number.isFinite(o.seed)) throw new ShapeError(`generate: seed must be a finite number, got ${o.seed}`);
   const rng = new Rng(o.seed ?? 0);
-  const wasStateful = model.stateful, wasTraining = model.training;
+  const wasTraining = model.training, carried = model.saveState();
+  const recurrent = model.modules.filter((m): m is RecurrentModule => m instanceof RecurrentModule);
+  const flags = recurrent.map((m) => m.stateful), sessions = recurrent.map((m) => m.layer.streamState());
   model.stateful = true;
   model.resetState();
   model.eval();
@@ -100,8 +117,8 @@ export function generate(model: Sequential, prefix: ArrayLike<number>, o: Genera
     }
     return out;
   } finally {
-    model.resetState();
-    model.stateful = wasStateful;
+    model.restoreState(carried);
     model.train(wasTraining);
+    recurrent.forEach((m, i) => { m.stateful = flags[i]; m.layer.restoreStreamState(sessions[i]); });
   }
 }

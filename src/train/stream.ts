@@ -34,6 +34,8 @@ export function fitStream(model: Sequential, tokens: ArrayLike<number>, o: Strea
   const B = o.batchSize, k1 = o.k1, k2 = o.k2 ?? o.k1;
   if (!Number.isInteger(B) || B < 1) throw new ShapeError(`fitStream: batchSize must be a positive integer, got ${B}`);
   if (!Number.isInteger(k1) || k1 < 1 || !Number.isInteger(k2) || k2 < 1) throw new ShapeError(`fitStream: k1 and k2 must be integers ≥ 1, got k1 = ${k1}, k2 = ${k2}`);
+  const epochs = o.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ShapeError(`fitStream: epochs must be a positive integer, got ${epochs}`);
   const rowLen = Math.floor((tokens.length - 1) / B);
   if (rowLen < 1) throw new ShapeError(`fitStream: ${tokens.length} tokens are too few for ${B} rows`);
   const stores = model.parameters();
@@ -42,7 +44,7 @@ export function fitStream(model: Sequential, tokens: ArrayLike<number>, o: Strea
   const wasStateful = model.stateful;
   model.stateful = true;
   try {
-    for (let epoch = 1; epoch <= (o.epochs ?? 1); epoch++) {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
       model.resetState();
       model.train();
       let sum = 0, count = 0;
