@@ -1,5 +1,6 @@
 // Seeded pseudo-random numbers (mulberry32: a 32-bit state, period 2^32; enough for weight
 // initialisation and shuffling, not for cryptography).
+import { ShapeError } from './errors.js';
 
 export class Rng {
   private s: number;
@@ -31,6 +32,13 @@ export class Rng {
 let seedCounter = 0x5eed;
 
 /** A different seed for each model made without one, the same sequence in every run. */
+/** A `seed` option: the next default seed when not given, else an integer (a ShapeError naming `what` otherwise). */
+export function seedOption(v: unknown, what: string): number {
+  if (v === undefined) return nextSeed();
+  if (!Number.isSafeInteger(v)) throw new ShapeError(`${what}: seed must be an integer, got ${String(v)}`);
+  return v as number;
+}
+
 export function nextSeed(): number {
   seedCounter = (Math.imul(seedCounter, 1664525) + 1013904223) >>> 0;
   return seedCounter;

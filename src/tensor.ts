@@ -31,6 +31,7 @@ export class Tensor {
     if (x && typeof x === 'object' && 'shape' in x && 'data' in x) {
       const shape = checkShape(x.shape, what);
       const n = sizeOf(shape);
+      if (!x.data || typeof x.data !== 'object' || typeof x.data.length !== 'number') throw new ShapeError(`${what}: data must be an array of numbers, got ${String(x.data)}`);
       if (x.data.length !== n) {
         throw new ShapeError(`${what}: data has ${x.data.length} values but shape [${shape.join(', ')}] needs ${n}`);
       }
@@ -140,6 +141,9 @@ export function flag(v: unknown, def: boolean, what: string): boolean {
 
 /** Per-sequence lengths of a padded (T, B, …) batch: B integers in 1…T, or a ShapeError. */
 export function checkLengths(lengths: ArrayLike<number>, T: number, B: number, name: string): Int32Array {
+  if (!lengths || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
+    throw new ShapeError(`${name}: lengths must be an array of ${B} integers (one per sequence), got ${String(lengths)}`);
+  }
   if (lengths.length !== B) throw new ShapeError(`${name}: lengths has ${lengths.length} entries, expected one per sequence (${B})`);
   const out = new Int32Array(B);
   for (let b = 0; b < B; b++) {

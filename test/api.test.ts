@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CrossEntropyLoss, Embedding, FormatError, GRU, LSTM, Linear, MSELoss, NumericError, RNN, ShapeError, StateError, Tensor,
-  createEngine, readSafetensors, type Engine,
+  createEngine, makeBatch, readSafetensors, Sequential, type Engine,
 } from '../src/index.js';
 import { Heap } from '../src/engine/heap.js';
 import { BUILD, engine, loadFixture, maxAbsDiff, randomArray } from './helpers/engine.js';
@@ -184,6 +184,30 @@ describe('streaming step()', () => {
 });
 
 describe('errors', () => {
+  it('arguments of the wrong kind are typed errors naming the argument, not TypeErrors from inside', () => {
+    const m = new LSTM({ inputSize: 2, hiddenSize: 3 });
+    const x = input(2, 1, 2);
+    expect(() => m.forward(x, null as never)).toThrow(/LSTM.forward: the second argument must be an object/);
+    expect(() => m.forward(x, { lengths: null as never })).toThrow(/lengths must be an array of 1 integers/);
+    expect(() => m.forward(x, { lengths: 3 as never })).toThrow(/lengths must be an array of 1 integers/);
+    expect(() => m.forward({ data: null as never, shape: [2, 1, 2] })).toThrow(/input: data must be an array of numbers/);
+    m.forward(x);
+    expect(() => m.backward(null as never)).toThrow(/LSTM.backward: expected \{ dOutput/);
+    m.resetState(1);
+    expect(() => m.step(null as never)).toThrow(/LSTM.step: x must be an array/);
+    expect(() => new Sequential(null as never)).toThrow(ShapeError);
+    expect(() => new Sequential([{} as never])).toThrow(/layer 0 is not a module/);
+    expect(() => new LSTM({ inputSize: 2, hiddenSize: 3, engine: {} as never })).toThrow(/LSTM: engine must be an Engine/);
+    expect(() => new Linear({ inFeatures: 2, outFeatures: 3, engine: {} as never })).toThrow(StateError);
+    for (const seed of [NaN, 0.5, 'x']) {
+      expect(() => new GRU({ inputSize: 2, hiddenSize: 3, seed: seed as never })).toThrow(/GRU: seed must be an integer/);
+      expect(() => new Embedding({ numEmbeddings: 2, embeddingDim: 3, seed: seed as never })).toThrow(/Embedding: seed must be an integer/);
+    }
+    expect(() => makeBatch([{ input: [1, 2], target: null as never }])).toThrow(/sample 0: target must be/);
+    expect(() => makeBatch([{ input: [1, 2], target: [1, 2] }], 'bogus' as never)).toThrow(/targetKind must be 'sequence' or 'step'/);
+    m.dispose();
+  });
+
   it('names the expected and the received shape', () => {
     const m = new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2 });
     expect(() => m.forward(input(4, 2, 4))).toThrow(/4 features, expected inputSize = 3/);

@@ -270,6 +270,9 @@ describe('fit', () => {
     expect(h.stoppedEarly).toBe(true);
     expect(h.epochs.length).toBeLessThan(30);
     same(model.stateDict(), best);
+    for (const earlyStopping of [{ patience: 0 }, { patience: NaN }, { patience: 2, minDelta: -1 }]) {
+      expect(() => fit(model, samples(10, 4), { loss, optimizer: opt, epochs: 1, earlyStopping }), JSON.stringify(earlyStopping)).toThrow(/earlyStopping needs patience/);
+    }
     model.dispose(); opt.dispose(); loss.dispose();
   });
 });

@@ -160,6 +160,13 @@ export function getEngine(): Engine {
   return defaultEngine;
 }
 
+/** A module's `engine` option: the default engine when not given, else an Engine (a StateError naming `what` otherwise). */
+export function engineOption(e: unknown, what: string): Engine {
+  if (e === undefined) return getEngine();
+  if (!(e instanceof Engine)) throw new StateError(`${what}: engine must be an Engine from init() or createEngine()`);
+  return e;
+}
+
 export interface EngineOptions {
   /**
    * Threads for the recurrent layers (default 1). With more, batches of at least 8 sequences are

@@ -6,9 +6,9 @@
 // Module contract (dx has the shape forward was given) holds inside a Sequential.
 //
 // Key: V numEmbeddings, D embeddingDim, N tokens (product of the ids' shape).
-import { getEngine, type Engine } from '../engine/engine.js';
+import { engineOption, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
-import { nextSeed, Rng } from '../random.js';
+import { seedOption, Rng } from '../random.js';
 import { asTensor, Tensor, assertShape, type TensorLike, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import type { Context, Module } from './module.js';
@@ -37,10 +37,10 @@ export class Embedding extends Layer implements Module {
     if (!o || typeof o !== 'object') throw new ShapeError('Embedding: options object required ({ numEmbeddings, embeddingDim })');
     this.numEmbeddings = positiveInt(o.numEmbeddings, 'Embedding: numEmbeddings');
     this.embeddingDim = positiveInt(o.embeddingDim, 'Embedding: embeddingDim');
-    this.engine = o.engine ?? getEngine();
+    this.engine = engineOption(o.engine, 'Embedding');
     this.params = new ParameterStore(this.engine, [{ name: 'weight', shape: [this.numEmbeddings, this.embeddingDim] }]);
     this.arena = new Arena(this.engine);
-    this.resetParameters(o.seed ?? nextSeed());
+    this.resetParameters(seedOption(o.seed, 'Embedding'));
   }
 
   /** torch's default: weight ~ N(0, 1), seeded. */

@@ -5,9 +5,9 @@
 //   dZ = dY ⊙ f'(·) from the saved output Y,   dX = dZ·W,   dW += dZᵀ·X,   db += Σ_rows dZ.
 //
 // Key: N rows (product of the leading dimensions), I inFeatures, O outFeatures.
-import { getEngine, type Engine } from '../engine/engine.js';
+import { engineOption, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
-import { nextSeed } from '../random.js';
+import { seedOption } from '../random.js';
 import { asTensor, Tensor, assertShape, type TensorLike, flag, positiveInt } from '../tensor.js';
 import { Arena } from './arena.js';
 import { Resident, type BackwardOptions, type Context, type Module } from './module.js';
@@ -60,12 +60,12 @@ export class Linear extends Layer implements Module {
     if (!ACTIVATIONS.includes(this.activation)) {
       throw new ShapeError(`Linear: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(o.activation)}`);
     }
-    this.engine = o.engine ?? getEngine();
+    this.engine = engineOption(o.engine, 'Linear');
     const I = this.inFeatures, O = this.outFeatures;
     this.params = new ParameterStore(this.engine, [{ name: 'weight', shape: [O, I] }, ...(this.bias ? [{ name: 'bias', shape: [O] }] : [])]);
     this.arena = new Arena(this.engine);
     this.packed = new Arena(this.engine);
-    this.resetParameters(o.seed ?? nextSeed());
+    this.resetParameters(seedOption(o.seed, 'Linear'));
   }
 
   /** torch's default: weight and bias ~ U(−1/√I, 1/√I) (kaiming_uniform with a = √5), seeded. */

@@ -4,10 +4,10 @@
 //
 // Key: T time, B batch, I input, H hidden, P projection (LSTM only), R = P || H the width of h,
 // G gate rows (H RNN, 4H LSTM, 3H GRU), L layers, D directions.
-import { getEngine, type Engine } from '../engine/engine.js';
+import { engineOption, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import { nextSeed, Rng } from '../random.js';
+import { seedOption, Rng } from '../random.js';
 import { asTensor, Tensor, assertFinite, assertShape, type TensorLike, positiveInt, checkLengths } from '../tensor.js';
 import { Arena } from './arena.js';
 import { Resident } from './module.js';
@@ -173,12 +173,12 @@ export class Recurrent extends Layer {
   constructor(kind: RecurrentKind, o: RecurrentOptions & Partial<LSTMOptions & RNNOptions>) {
     super();
     this.config = resolveConfig(kind, o);
-    this.engine = o.engine ?? getEngine();
+    this.engine = engineOption(o.engine, kind);
     this.params = new ParameterStore(this.engine, paramSpecs(this.config));
     this.packed = new Arena(this.engine);
     this.stepArena = new Arena(this.engine);
     this.edges = { y: new Arena(this.engine), dx: new Arena(this.engine) };
-    const seed = o.seed ?? nextSeed();
+    const seed = seedOption(o.seed, kind);
     this.dropRng = new Rng(seed ^ 0x9e3779b9);
     this.resetParameters(seed);
   }
@@ -223,6 +223,7 @@ export class Recurrent extends Layer {
 
   private forwardCore(x: Tensor | Resident, state: RecurrentState, resident: boolean): ForwardResult | ResidentResult {
     this.live();
+    if (!state || typeof state !== 'object') throw new ShapeError(`${this.config.kind}.forward: the second argument must be an object ({ h0, c0, lengths }), got ${String(state)}`);
     const { kind, inputSize: I, hiddenSize: H, numLayers: L, batchFirst } = this.config;
     const D = this.numDirections, R = this.outputSize;
     const name = `${kind}.forward`;
@@ -380,6 +381,7 @@ export class Recurrent extends Layer {
   backward(grads: BackwardGrads & { inputGrad: false }): Omit<BackwardResult, 'dInput'>;
   backward(grads: BackwardGrads): BackwardResult;
   backward(grads: BackwardGrads): Omit<BackwardResult, 'dInput'> & { dInput?: Tensor } {
+    if (!grads || typeof grads !== 'object') throw new ShapeError(`${this.config.kind}.backward: expected { dOutput, dhN?, dcN? }, got ${String(grads)}`);
     const dOutput = asTensor(grads.dOutput, `${this.config.kind}.backward: dOutput`);
     return this.backwardCore({ ...grads, dOutput }, false) as Omit<BackwardResult, 'dInput'> & { dInput?: Tensor };
   }
@@ -550,6 +552,7 @@ export class Recurrent extends Layer {
     if (!st) throw new StateError(`${this.config.kind}.step: call resetState(batch) first to set the batch size`);
     const { inputSize: I, kind } = this.config;
     const B = st.B, R = this.outputSize, e = this.engine;
+    if (!x || typeof x.length !== 'number') throw new ShapeError(`${kind}.step: x must be an array of batch × inputSize = ${B} × ${I} numbers`);
     if (x.length !== B * I) throw new ShapeError(`${kind}.step: x has ${x.length} values, expected batch × inputSize = ${B} × ${I}`);
     assertFinite(x, `${kind}.step: x`);
     if (out && out.length !== B * R) throw new ShapeError(`${kind}.step: out has ${out.length} values, expected ${B * R}`);

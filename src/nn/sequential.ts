@@ -84,7 +84,12 @@ export class Sequential implements Module {
   training = true;
 
   constructor(readonly layers: readonly Layer[]) {
-    if (!layers.length) throw new ShapeError('Sequential: needs at least one layer');
+    if (!Array.isArray(layers) || !layers.length) throw new ShapeError('Sequential: needs an array of at least one layer');
+    layers.forEach((l, i) => {
+      if (!(l instanceof Recurrent) && !(l && typeof l.forward === 'function' && typeof l.backward === 'function' && typeof l.parameters === 'function')) {
+        throw new ShapeError(`Sequential: layer ${i} is not a module (a recurrent layer, or an object with forward, backward and parameters)`);
+      }
+    });
     this.modules = layers.map((l) => (l instanceof Recurrent ? new RecurrentModule(l) : l));
   }
 

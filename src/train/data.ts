@@ -38,6 +38,9 @@ const isRows = (v: Sample['input']): v is ArrayLike<number>[] => typeof (v as Ar
 export type TargetKind = 'sequence' | 'step';
 
 export function makeBatch(samples: readonly Sample[], targetKind?: TargetKind): Batch {
+  if (targetKind !== undefined && targetKind !== 'sequence' && targetKind !== 'step') {
+    throw new ShapeError(`targetKind must be 'sequence' or 'step', got ${String(targetKind)}`);
+  }
   const B = samples.length;
   if (!B) throw new ShapeError('makeBatch: no samples');
   const lengths = Int32Array.from(samples, (s, b) => {
@@ -64,6 +67,11 @@ export function makeBatch(samples: readonly Sample[], targetKind?: TargetKind): 
 
 function targets(samples: readonly Sample[], lengths: Int32Array, T: number, kind?: TargetKind): Tensor {
   const B = samples.length, first = samples[0].target;
+  samples.forEach((s, b) => {
+    if (typeof s.target !== 'number' && (!s.target || typeof s.target !== 'object' || typeof s.target.length !== 'number')) {
+      throw new ShapeError(`sample ${b}: target must be a number, an array of numbers or an array of vectors, got ${String(s.target)}`);
+    }
+  });
   if (typeof first === 'number') { // a class id (or scalar) per sequence
     return new Tensor(Float32Array.from(samples, (s, b) => {
       if (typeof s.target !== 'number') throw new ShapeError(`sample ${b}: target kind differs from sample 0`);

@@ -50,6 +50,10 @@ export interface History { epochs: EpochReport[]; stoppedEarly: boolean; bestEpo
 
 export function fit(model: Sequential, data: readonly Sample[], o: FitOptions): History {
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new ShapeError(`fit: epochs must be a positive integer, got ${o.epochs}`);
+  const es = o.earlyStopping;
+  if (es !== undefined && (!es || !Number.isInteger(es.patience) || es.patience < 1 || !((es.minDelta ?? 0) >= 0))) {
+    throw new ShapeError(`fit: earlyStopping needs patience, an integer ≥ 1, and minDelta ≥ 0, got patience ${es?.patience}, minDelta ${es?.minDelta}`);
+  }
   const it = new BatchIterator(data, { batchSize: o.batchSize ?? 32, shuffle: o.shuffle ?? true, seed: o.seed ?? 0, targetKind: o.targetKind });
   const stores = model.parameters();
   const history: History = { epochs: [], stoppedEarly: false, bestEpoch: 0 };

@@ -17,7 +17,7 @@
 // Zero denominator ('mean' with every row ignored, or all weights 0): the loss is NaN as in
 // torch; the gradient is all zeros (torch gives zeros when all rows are ignored, NaN when the
 // weights sum to 0 — we never hand NaN gradients to an optimizer).
-import { getEngine, type Engine } from '../engine/engine.js';
+import { engineOption, type Engine } from '../engine/engine.js';
 import { ShapeError, StateError } from '../errors.js';
 import { asTensor, Tensor, assertFinite, assertShape, checkLengths, type TensorLike } from '../tensor.js';
 import { Arena } from '../nn/arena.js';
@@ -47,7 +47,7 @@ abstract class Loss {
     const r = o.reduction ?? 'mean';
     if (r !== 'mean' && r !== 'sum') throw new ShapeError(`${name}: reduction must be 'mean' or 'sum', got ${String(r)}`);
     this.reduction = r;
-    this.engine = o.engine ?? getEngine();
+    this.engine = engineOption(o.engine, name);
     this.arena = new Arena(this.engine);
   }
 
